@@ -1,0 +1,1 @@
+"""One module per `talkface` subcommand (see talkface_core/cli.py)."""
