@@ -57,18 +57,16 @@ class FlameError(ValueError):
 class _PickledObject:
     """Stand-in for a chumpy or scipy.sparse object: keeps the pickled state, runs nothing."""
 
-    kind = "object"
-
     def __setstate__(self, state: Any) -> None:
         self.state = state
 
 
 class _Chumpy(_PickledObject):
-    kind = "chumpy"
+    """chumpy.Ch: its pickled state holds the values as the array 'x'."""
 
 
 class _Sparse(_PickledObject):
-    kind = "sparse"
+    format = ""  # "csc" / "csr", from the class name: newer scipy does not pickle the format
 
 
 def _reconstructor(cls: type, base: type, state: Any) -> object:
@@ -121,7 +119,7 @@ class RestrictedUnpickler(pickle.Unpickler):
         if module == "chumpy" or module.startswith("chumpy."):
             return _Chumpy
         if module.startswith("scipy.sparse") and name.endswith(("_matrix", "_array")):
-            return _Sparse
+            return type(name, (_Sparse,), {"format": name[:3]})
         raise FlameError(f"refused to load {module}.{name} from the pickle: a FLAME model file only "
                          "holds numpy arrays (this file may be malicious or not a FLAME model)")
 
@@ -155,16 +153,16 @@ def _plain(obj: Any) -> Any:
                              "the model with numpy arrays")
         return x
     if isinstance(obj, _Sparse):
-        return _dense(obj.state)
+        return _dense(obj.state, obj.format)
     return obj
 
 
-def _dense(state: Any) -> np.ndarray:
+def _dense(state: Any, class_format: str) -> np.ndarray:
     """A CSC/CSR matrix from its pickled attributes, as a dense array (FLAME's is 5 x V)."""
     if not isinstance(state, dict):
         raise FlameError("unreadable sparse matrix in the file")
     shape = state.get("_shape", state.get("shape"))
-    fmt = state.get("format", state.get("_format"))
+    fmt = state.get("format") or class_format
     data, indices, indptr = (state.get(k) for k in ("data", "indices", "indptr"))
     if fmt not in ("csc", "csr") or shape is None or any(
             not isinstance(a, np.ndarray) for a in (data, indices, indptr)):
