@@ -1,0 +1,94 @@
+"""Render the demo head (Cycles, CPU) at a vowel and at a bilabial, or at given shape-key values.
+
+    python bench/render_demo.py OUT_DIR [--blend FILE] [--frames N M ...]
+
+Without --frames it poses the head by hand: "vowel" (jaw open, as in "ah") and "bilabial" (lips
+pressed, as in "m"). With --blend it renders that file's target at the given frames instead.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import bpy
+from mathutils import Vector
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+POSES = {
+    "neutral": {},
+    "vowel": {"jawOpen": 0.7, "mouthLowerDownLeft": 0.3, "mouthLowerDownRight": 0.3,
+              "mouthUpperUpLeft": 0.2, "mouthUpperUpRight": 0.2},
+    "bilabial": {"jawOpen": 0.08, "mouthClose": 0.1, "mouthPressLeft": 0.6,
+                 "mouthPressRight": 0.6, "mouthRollLower": 0.2},
+    "happy": {"mouthSmileLeft": 0.9, "mouthSmileRight": 0.9, "cheekSquintLeft": 0.5,
+              "cheekSquintRight": 0.5, "jawOpen": 0.2, "eyeSquintLeft": 0.3, "eyeSquintRight": 0.3},
+}
+
+
+def setup_render(scene: bpy.types.Scene, target: bpy.types.Object, size: int = 512) -> None:
+    """Camera framing the face, three lights, Cycles with few samples (CPU-friendly)."""
+    bbox = [target.matrix_world @ v.co for v in target.data.vertices]
+    zs = sorted(v.z for v in bbox)
+    ys = [v.y for v in bbox]
+    centre_z = zs[int(len(zs) * 0.6)]
+    height = zs[-1] - zs[0]
+    cam_data = bpy.data.cameras.new("TalkFace camera")
+    cam_data.lens = 85
+    cam = bpy.data.objects.new("TalkFace camera", cam_data)
+    scene.collection.objects.link(cam)
+    distance = height * 3.2
+    cam.location = (distance * 0.25, min(ys) - distance, centre_z + height * 0.05)
+    look_at = Vector((target.location.x, sum(ys) / len(ys), centre_z))
+    cam.rotation_euler = (look_at - cam.location).to_track_quat("-Z", "Y").to_euler()
+    scene.camera = cam
+    for name, loc, energy, size_ in (("key", (-0.4, -0.6, 0.5), 60, 0.3), ("fill", (0.6, -0.5, 0.1), 20, 0.5),
+                                     ("rim", (0.3, 0.6, 0.5), 40, 0.3)):
+        light = bpy.data.lights.new(f"TalkFace {name}", "AREA")
+        light.energy, light.size = energy, size_
+        obj = bpy.data.objects.new(light.name, light)
+        obj.location = Vector(loc) * height * 4
+        direction = -obj.location.normalized()
+        obj.rotation_euler = direction.to_track_quat("-Z", "Y").to_euler()
+        scene.collection.objects.link(obj)
+    world = scene.world or bpy.data.worlds.new("TalkFace world")
+    scene.world = world
+    world.color = (0.05, 0.06, 0.08)
+    scene.render.engine = "CYCLES"
+    scene.cycles.samples = 24
+    scene.cycles.use_denoising = False
+    scene.render.resolution_x = scene.render.resolution_y = size
+    scene.view_settings.view_transform = "AgX" if "AgX" in [
+        i.identifier for i in scene.view_settings.bl_rna.properties["view_transform"].enum_items] else "Filmic"
+
+
+def render(scene: bpy.types.Scene, path: Path) -> Path:
+    scene.render.filepath = str(path)
+    bpy.ops.render.render(write_still=True)
+    return path
+
+
+def main() -> None:
+    argv = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else sys.argv[1:]
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--size", type=int, default=512)
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    from blender_addon import demo_head
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    scene = bpy.context.scene
+    head = demo_head.create(bpy.context)
+    setup_render(scene, head, args.size)
+    blocks = head.data.shape_keys.key_blocks
+    for pose, values in POSES.items():
+        for block in blocks[1:]:
+            block.value = values.get(block.name, 0.0)
+        print(render(scene, args.out / f"demo_{pose}.png"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""The Blender API differences talkface meets, in one place.
+
+- 4.2/4.3: an Action holds its F-Curves directly (action.fcurves).
+- 4.4+: layered Actions: slots, layers, keyframe strips and channelbags; action.fcurves still
+  works in 4.4/4.5 as a legacy view, and is gone in 5.0. NLA strips name the slot they play.
+- 5.0: the sequencer's `sequences` collection is `strips`.
+"""
+from __future__ import annotations
+
+import bpy
+
+LAYERED_ACTIONS = hasattr(bpy.types, "ActionSlot")
+
+
+def new_fcurves(action: bpy.types.Action, id_type: str, slot_name: str):
+    """The F-Curve collection new curves go into (fresh action, one slot of `id_type`)."""
+    if not LAYERED_ACTIONS:
+        return action.fcurves
+    slot = action.slots.new(id_type=id_type, name=slot_name)
+    layer = action.layers.new("Layer")
+    strip = layer.strips.new(type="KEYFRAME")
+    return strip.channelbag(slot, ensure=True).fcurves
+
+
+def action_fcurves(action: bpy.types.Action) -> list:
+    """All F-Curves of an action, on every Blender version."""
+    if not LAYERED_ACTIONS:
+        return list(action.fcurves)
+    return [fc for layer in action.layers for strip in layer.strips
+            for bag in strip.channelbags for fc in bag.fcurves]
+
+
+def bind_strip(nla_strip, action: bpy.types.Action) -> None:
+    """Make an NLA strip play the action's (only) slot; 4.4+ needs it, older versions have none."""
+    if LAYERED_ACTIONS and action.slots and getattr(nla_strip, "action_slot", None) is None:
+        nla_strip.action_slot = action.slots[0]
+
+
+def sequencer_strips(scene: bpy.types.Scene):
+    """The top-level sequencer strip collection (created if the scene has no sequencer yet)."""
+    editor = scene.sequence_editor or scene.sequence_editor_create()
+    return editor.strips if hasattr(editor, "strips") else editor.sequences

@@ -1,0 +1,250 @@
+"""Operators: Detect rig, clip list editing, Generate lipsync (modal), Create demo head, Export FBX."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import bpy
+from bpy.props import EnumProperty, StringProperty
+from bpy_extras.io_utils import ExportHelper, ImportHelper
+
+from talkface_core.blendshapes import ARKIT_NAMES
+
+from . import demo_head, fbx_export, lipsync, properties, rig
+from .generation import Job
+
+
+def _settings(context):
+    return context.scene.talkface
+
+
+def _report_mapping(op, mapped: int, unmapped: list[str], total: int) -> None:
+    op.report({"INFO"}, f"Mapped {mapped} of {total} channels")
+    if unmapped:
+        shown = ", ".join(unmapped[:8]) + (" ..." if len(unmapped) > 8 else "")
+        op.report({"WARNING"}, f"{len(unmapped)} channels have no shape key and will be skipped: {shown}")
+
+
+class TALKFACE_OT_detect_rig(bpy.types.Operator):
+    """Match the 52 ARKit channels to the target's shape keys by name"""
+    bl_idname = "talkface.detect_rig"
+    bl_label = "Detect rig"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context):
+        return _settings(context).target is not None
+
+    def execute(self, context):
+        try:
+            mesh = lipsync.check_target(_settings(context).target)
+        except ValueError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        mapped, unmapped = rig.detect(mesh, mesh, ARKIT_NAMES)
+        _report_mapping(self, mapped, unmapped, len(ARKIT_NAMES))
+        return {"FINISHED"}
+
+
+class TALKFACE_OT_clip_add(bpy.types.Operator, ImportHelper):
+    """Add a clip: an audio file placed at the current frame"""
+    bl_idname = "talkface.clip_add"
+    bl_label = "Add clip"
+    bl_options = {"REGISTER", "UNDO"}
+
+    filter_glob: StringProperty(default="*.wav;*.flac;*.ogg;*.mp3", options={"HIDDEN"})
+
+    def execute(self, context):
+        settings = _settings(context)
+        clip = settings.clips.add()
+        clip.name = Path(self.filepath).stem if self.filepath else f"Clip {len(settings.clips)}"
+        clip.filepath = self.filepath
+        clip.frame_start = context.scene.frame_current
+        clip.ensure_uid()
+        settings.clip_index = len(settings.clips) - 1
+        return {"FINISHED"}
+
+
+class TALKFACE_OT_clip_remove(bpy.types.Operator):
+    """Remove the active clip from the list (its animation stays in the NLA)"""
+    bl_idname = "talkface.clip_remove"
+    bl_label = "Remove clip"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context):
+        return len(_settings(context).clips) > 0
+
+    def execute(self, context):
+        settings = _settings(context)
+        settings.clips.remove(settings.clip_index)
+        settings.clip_index = max(0, min(settings.clip_index, len(settings.clips) - 1))
+        return {"FINISHED"}
+
+
+class TALKFACE_OT_clip_move(bpy.types.Operator):
+    """Move the active clip up or down the list"""
+    bl_idname = "talkface.clip_move"
+    bl_label = "Move clip"
+    bl_options = {"REGISTER", "UNDO"}
+
+    direction: EnumProperty(items=[("UP", "Up", ""), ("DOWN", "Down", "")])
+
+    @classmethod
+    def poll(cls, context):
+        return len(_settings(context).clips) > 1
+
+    def execute(self, context):
+        settings = _settings(context)
+        new = settings.clip_index + (-1 if self.direction == "UP" else 1)
+        if 0 <= new < len(settings.clips):
+            settings.clips.move(settings.clip_index, new)
+            settings.clip_index = new
+        return {"FINISHED"}
+
+
+class TALKFACE_OT_generate(bpy.types.Operator):
+    """Generate facial animation from the clip audio (Esc cancels)"""
+    bl_idname = "talkface.generate"
+    bl_label = "Generate lipsync"
+    bl_options = {"REGISTER", "UNDO"}
+
+    scope: EnumProperty(name="Clips", items=[("SELECTED", "Selected clip", ""),
+                                             ("ALL", "All clips", "")], default="SELECTED")
+
+    _job: Job | None = None
+    _timer = None
+
+    @classmethod
+    def poll(cls, context):
+        return len(_settings(context).clips) > 0 and not context.window_manager.talkface_progress.running
+
+    def _prepare(self, context) -> bool:
+        settings = _settings(context)
+        prefs = properties.preferences(context)
+        extra = bpy.path.abspath(prefs.packages_path) if prefs and prefs.packages_path else ""
+        if extra and extra not in sys.path:  # the user's own torch, when none was bundled
+            sys.path.append(extra)
+        device = prefs.device if prefs else "auto"
+        clips = (list(settings.clips) if self.scope == "ALL"
+                 else [settings.clips[settings.clip_index]])
+        try:
+            self._mesh_name = lipsync.check_target(settings.target).name
+            self._job = Job([lipsync.clip_request(c, context.scene, device) for c in clips])
+        except ValueError as exc:
+            self.report({"ERROR"}, str(exc))
+            return False
+        return True
+
+    def execute(self, context):
+        if not self._prepare(context):
+            return {"CANCELLED"}
+        self._job.run_here()
+        return self._finish(context)
+
+    def invoke(self, context, _event):
+        if not self._prepare(context):
+            return {"CANCELLED"}
+        wm = context.window_manager
+        wm.talkface_progress.running = True
+        wm.talkface_progress.factor = 0.0
+        wm.progress_begin(0, 1000)
+        self._timer = wm.event_timer_add(0.1, window=context.window)
+        wm.modal_handler_add(self)
+        self._job.start()
+        return {"RUNNING_MODAL"}
+
+    def modal(self, context, event):
+        if event.type == "ESC":
+            self._job.cancel()
+            return {"RUNNING_MODAL"}
+        if event.type != "TIMER":
+            return {"PASS_THROUGH"}
+        fraction, label = self._job.progress
+        wm = context.window_manager
+        wm.talkface_progress.factor = fraction
+        wm.talkface_progress.text = label
+        wm.progress_update(int(fraction * 1000))
+        for area in context.screen.areas if context.screen else ():
+            area.tag_redraw()
+        if not self._job.done:
+            return {"RUNNING_MODAL"}
+        wm.event_timer_remove(self._timer)
+        wm.progress_end()
+        wm.talkface_progress.running = False
+        return self._finish(context)
+
+    def _finish(self, context):
+        job = self._job
+        if job.cancelled:
+            self.report({"WARNING"}, "Generation cancelled: nothing was changed")
+            return {"CANCELLED"}
+        if job.error:
+            self.report({"ERROR"}, job.error)
+            return {"CANCELLED"}
+        settings = _settings(context)
+        mesh = bpy.data.objects[self._mesh_name]
+        clips = {c.uid: c for c in settings.clips}
+        for request, anim in job.results:
+            clip = clips.get(request.clip_id)
+            if clip is None:  # removed from the list while it was generating
+                continue
+            skipped = lipsync.apply_result(context.scene, mesh, clip, anim)
+            if skipped:
+                self.report({"WARNING"}, f'{clip.name}: {len(skipped)} channels skipped (no shape '
+                                         f'key): {", ".join(skipped[:6])}')
+        self.report({"INFO"}, f"Generated {len(job.results)} clip(s) on {mesh.name}")
+        return {"FINISHED"}
+
+
+class TALKFACE_OT_demo_head(bpy.types.Operator):
+    """Add a head mesh with all 52 ARKit shape keys, ready to animate"""
+    bl_idname = "talkface.demo_head"
+    bl_label = "Create demo head"
+    bl_options = {"REGISTER", "UNDO"}
+
+    def execute(self, context):
+        head = demo_head.create(context)
+        _settings(context).target = head
+        mapped, unmapped = rig.detect(head, head, ARKIT_NAMES)
+        _report_mapping(self, mapped, unmapped, len(ARKIT_NAMES))
+        return {"FINISHED"}
+
+
+class TALKFACE_OT_export_fbx(bpy.types.Operator, ExportHelper):
+    """Export the target (and its armature) with the baked shape-key animation, and the audio"""
+    bl_idname = "talkface.export_fbx"
+    bl_label = "Export FBX"
+    bl_options = {"REGISTER"}
+
+    filename_ext = ".fbx"
+    filter_glob: StringProperty(default="*.fbx", options={"HIDDEN"})
+
+    @classmethod
+    def poll(cls, context):
+        return _settings(context).target is not None
+
+    def execute(self, context):
+        try:
+            mesh = lipsync.check_target(_settings(context).target)
+        except ValueError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        copied = fbx_export.export(context, mesh, self.filepath)
+        self.report({"INFO"}, f"Exported {self.filepath} (+{len(copied)} audio file(s))")
+        return {"FINISHED"}
+
+
+CLASSES = (TALKFACE_OT_detect_rig, TALKFACE_OT_clip_add, TALKFACE_OT_clip_remove,
+           TALKFACE_OT_clip_move, TALKFACE_OT_generate, TALKFACE_OT_demo_head,
+           TALKFACE_OT_export_fbx)
+
+
+def register() -> None:
+    for cls in CLASSES:
+        bpy.utils.register_class(cls)
+
+
+def unregister() -> None:
+    for cls in reversed(CLASSES):
+        bpy.utils.unregister_class(cls)

@@ -1,0 +1,100 @@
+"""The TalkFace tab of the 3D View sidebar."""
+from __future__ import annotations
+
+import bpy
+
+from . import rig
+
+
+class TALKFACE_UL_clips(bpy.types.UIList):
+    def draw_item(self, _context, layout, _data, clip, _icon, _active, _prop):
+        row = layout.row(align=True)
+        row.prop(clip, "name", text="", emboss=False, icon="SPEAKER")
+        row.label(text=f"{clip.frame_start}  {clip.emotion}")
+
+
+class TALKFACE_UL_mapping(bpy.types.UIList):
+    def draw_item(self, context, layout, _data, item, _icon, _active, _prop):
+        mesh = rig.resolve_mesh(context.scene.talkface.target)
+        row = layout.row(align=True)
+        row.label(text=item.channel, icon="CHECKMARK" if item.target else "ERROR")
+        if mesh is not None and mesh.data.shape_keys:
+            row.prop_search(item, "target", mesh.data.shape_keys, "key_blocks", text="")
+        else:
+            row.prop(item, "target", text="")
+
+
+class TALKFACE_PT_main(bpy.types.Panel):
+    bl_label = "TalkFace"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "TalkFace"
+
+    def draw(self, context):
+        layout = self.layout
+        settings = context.scene.talkface
+        layout.operator("talkface.demo_head", icon="USER")
+        layout.prop(settings, "target")
+        mesh = rig.resolve_mesh(settings.target)
+        if settings.target is not None and (mesh is None or not rig.shape_key_names(mesh)):
+            layout.label(text="Target has no shape keys", icon="ERROR")
+        layout.operator("talkface.detect_rig", icon="VIEWZOOM")
+
+        layout.label(text="Clips")
+        row = layout.row()
+        row.template_list("TALKFACE_UL_clips", "", settings, "clips", settings, "clip_index", rows=3)
+        col = row.column(align=True)
+        col.operator("talkface.clip_add", icon="ADD", text="")
+        col.operator("talkface.clip_remove", icon="REMOVE", text="")
+        col.operator("talkface.clip_move", icon="TRIA_UP", text="").direction = "UP"
+        col.operator("talkface.clip_move", icon="TRIA_DOWN", text="").direction = "DOWN"
+        if 0 <= settings.clip_index < len(settings.clips):
+            clip = settings.clips[settings.clip_index]
+            box = layout.box()
+            for prop in ("filepath", "frame_start", "emotion", "intensity", "style", "smoothing", "blink"):
+                box.prop(clip, prop)
+
+        progress = context.window_manager.talkface_progress
+        if progress.running:
+            layout.progress(factor=progress.factor, type="BAR",
+                            text=f"{progress.text} {progress.factor:.0%} (Esc cancels)")
+        else:
+            row = layout.row(align=True)
+            row.scale_y = 1.4
+            row.operator("talkface.generate", icon="PLAY", text="Generate lipsync").scope = "SELECTED"
+            row.operator("talkface.generate", text="All").scope = "ALL"
+        layout.operator("talkface.export_fbx", icon="EXPORT")
+
+
+class TALKFACE_PT_mapping(bpy.types.Panel):
+    bl_label = "Rig mapping"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "TalkFace"
+    bl_parent_id = "TALKFACE_PT_main"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        mesh = rig.resolve_mesh(context.scene.talkface.target)
+        if mesh is None:
+            self.layout.label(text="No target")
+            return
+        items = mesh.talkface_map
+        mapped = len({i.channel for i in items if i.target})
+        total = len({i.channel for i in items})
+        self.layout.label(text=f"{mapped} mapped, {total - mapped} unmapped")
+        self.layout.template_list("TALKFACE_UL_mapping", "", mesh, "talkface_map",
+                                  context.scene.talkface, "map_index", rows=6)
+
+
+CLASSES = (TALKFACE_UL_clips, TALKFACE_UL_mapping, TALKFACE_PT_main, TALKFACE_PT_mapping)
+
+
+def register() -> None:
+    for cls in CLASSES:
+        bpy.utils.register_class(cls)
+
+
+def unregister() -> None:
+    for cls in reversed(CLASSES):
+        bpy.utils.unregister_class(cls)

@@ -1,0 +1,71 @@
+"""Put a clip's Action into the NLA of a shape-key datablock, and its audio into the sequencer.
+
+Every clip owns one NLA track (named after the clip) and one sound strip; both carry the clip's id
+so that regenerating replaces exactly them. Actions and tracks talkface did not make are never
+touched: the datablock's active action keeps playing on top of the NLA as before.
+"""
+from __future__ import annotations
+
+import bpy
+
+from . import compat
+
+TAG = "talkface_clip"  # custom property: the clip id on our actions and sound strips
+
+
+def _our_strips(anim_data, clip_id: str):
+    for track in anim_data.nla_tracks:
+        for strip in track.strips:
+            if strip.action is not None and strip.action.get(TAG) == clip_id:
+                yield track, strip
+
+
+def remove_clip_animation(key: bpy.types.Key, clip_id: str):
+    """Remove the clip's strips and their actions; returns the clip's (now empty) track or None."""
+    anim_data = key.animation_data
+    if anim_data is None:
+        return None
+    found = list(_our_strips(anim_data, clip_id))
+    for track, strip in found:
+        action = strip.action
+        track.strips.remove(strip)
+        if action.users == 0:
+            bpy.data.actions.remove(action)
+    return found[0][0] if found else None
+
+
+def place_clip_action(key: bpy.types.Key, action: bpy.types.Action, clip_id: str, track_name: str,
+                      frame_start: int):
+    """Replace the clip's previous strip (if any) with `action`, starting at frame_start."""
+    action[TAG] = clip_id
+    anim_data = key.animation_data or key.animation_data_create()
+    track = remove_clip_animation(key, clip_id)
+    if track is None:
+        track = anim_data.nla_tracks.new()
+    track.name = track_name
+    strip = track.strips.new(action.name, int(frame_start), action)
+    compat.bind_strip(strip, action)
+    return strip
+
+
+def place_clip_sound(scene: bpy.types.Scene, filepath: str, clip_id: str, name: str,
+                     frame_start: int):
+    """Replace the clip's sound strip by one at frame_start. Returns None when this Blender build
+    has no audio (bpy 4.2 from PyPI): the animation is still valid without it."""
+    strips = compat.sequencer_strips(scene)
+    for strip in [s for s in strips if s.get(TAG) == clip_id]:
+        strips.remove(strip)
+    used = {s.channel for s in strips}
+    channel = next(c for c in range(1, 129) if c not in used)
+    try:
+        strip = strips.new_sound(name, filepath, channel, int(frame_start))
+    except (RuntimeError, TypeError) as exc:
+        print(f"talkface: no sound strip for {name}: {exc}")
+        return None
+    strip[TAG] = clip_id
+    return strip
+
+
+def extend_scene_range(scene: bpy.types.Scene, first: int, last: int) -> None:
+    scene.frame_start = min(scene.frame_start, first)
+    scene.frame_end = max(scene.frame_end, last)

@@ -1,0 +1,103 @@
+"""Settings talkface keeps in the .blend: the clips and target on the scene, the channel -> shape
+key mapping on the rig object, and the device preference in the add-on preferences."""
+from __future__ import annotations
+
+import uuid
+
+import bpy
+from bpy.props import (BoolProperty, CollectionProperty, EnumProperty, FloatProperty, IntProperty,
+                       PointerProperty, StringProperty)
+
+from talkface_core.blendshapes import EMOTIONS
+
+ADDON_ID = __package__.rpartition(".")[0] or __package__  # the extension's package: bl_ext.<repo>.talkface
+
+EMOTION_ITEMS = [(e, e.capitalize(), f"{e.capitalize()} expression") for e in EMOTIONS] + [
+    ("auto", "Auto", "Read the emotion from the voice itself")]
+
+
+def _new_clip_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class TalkFaceClip(bpy.types.PropertyGroup):
+    uid: StringProperty(name="Id", description="Links the clip to its action and sound strip")
+    filepath: StringProperty(name="Audio", subtype="FILE_PATH",
+                             description="Speech recording (wav, flac, ogg, mp3)")
+    frame_start: IntProperty(name="Start frame", default=1)
+    emotion: EnumProperty(name="Emotion", items=EMOTION_ITEMS, default="neutral")
+    intensity: FloatProperty(name="Intensity", min=0.0, max=1.0, default=0.5, subtype="FACTOR")
+    style: IntProperty(name="Style", min=0, max=63, default=0,
+                       description="Speaking style id of the model")
+    smoothing: FloatProperty(name="Smoothing", min=0.0, max=1.0, default=0.5, subtype="FACTOR",
+                             description="Temporal smoothing of the generated curves")
+    blink: BoolProperty(name="Blinks", default=True, description="Add natural eye blinks")
+
+    def ensure_uid(self) -> str:
+        if not self.uid:
+            self.uid = _new_clip_id()
+        return self.uid
+
+
+class TalkFaceMapItem(bpy.types.PropertyGroup):
+    channel: StringProperty(name="Channel", description="Animation channel (ARKit name)")
+    target: StringProperty(name="Shape key", description="Shape key the channel drives; empty: skipped")
+
+
+def _is_mesh(_self, obj: bpy.types.Object) -> bool:
+    return obj.type in {"MESH", "ARMATURE"}
+
+
+class TalkFaceScene(bpy.types.PropertyGroup):
+    target: PointerProperty(name="Target", type=bpy.types.Object, poll=_is_mesh,
+                            description="Head mesh with shape keys (or its armature)")
+    clips: CollectionProperty(type=TalkFaceClip)
+    clip_index: IntProperty(name="Active clip", default=0)
+    map_index: IntProperty(default=0)
+
+
+class TalkFacePreferences(bpy.types.AddonPreferences):
+    bl_idname = ADDON_ID
+
+    device: EnumProperty(name="Device", default="auto", items=[
+        ("auto", "Auto", "CUDA when available, else CPU"),
+        ("cpu", "CPU", "Always run on the CPU"),
+        ("cuda", "CUDA", "NVIDIA GPU (needs a CUDA build of PyTorch)")])
+    packages_path: StringProperty(
+        name="Extra Python packages", subtype="DIR_PATH",
+        description="A site-packages folder holding PyTorch for Blender's Python, used when the "
+                    "extension was built without bundled torch wheels")
+
+    def draw(self, _context) -> None:
+        self.layout.prop(self, "device")
+        self.layout.prop(self, "packages_path")
+
+
+class TalkFaceProgress(bpy.types.PropertyGroup):
+    running: BoolProperty(default=False)
+    factor: FloatProperty(default=0.0, min=0.0, max=1.0)
+    text: StringProperty(default="")
+
+
+def preferences(context) -> TalkFacePreferences | None:
+    addon = context.preferences.addons.get(ADDON_ID)
+    return addon.preferences if addon else None
+
+
+CLASSES = (TalkFaceClip, TalkFaceMapItem, TalkFaceScene, TalkFacePreferences, TalkFaceProgress)
+
+
+def register() -> None:
+    for cls in CLASSES:
+        bpy.utils.register_class(cls)
+    bpy.types.Scene.talkface = PointerProperty(type=TalkFaceScene)
+    bpy.types.Object.talkface_map = CollectionProperty(type=TalkFaceMapItem)
+    bpy.types.WindowManager.talkface_progress = PointerProperty(type=TalkFaceProgress)
+
+
+def unregister() -> None:
+    del bpy.types.WindowManager.talkface_progress
+    del bpy.types.Object.talkface_map
+    del bpy.types.Scene.talkface
+    for cls in reversed(CLASSES):
+        bpy.utils.unregister_class(cls)
