@@ -1,0 +1,43 @@
+"""`talkface data build|plot`: build the teacher-labelled corpus; plot a clip's curves."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+REPO_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", required=True)
+    b = sub.add_parser("build", help="build (or resume) a corpus")
+    b.add_argument("--out", type=Path, required=True)
+    b.add_argument("--sources", default="tts,ravdess,emodb", help="comma list of tts,ravdess,emodb")
+    b.add_argument("--clips", type=int, default=600, help="number of synthetic (tts) clips")
+    b.add_argument("--seed", type=int, required=True)
+    b.add_argument("--data-dir", type=Path, default=REPO_DATA, help="folder with ravdess/ and emodb/")
+    b.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    b.add_argument("--quiet", action="store_true", help="no progress bar")
+    p = sub.add_parser("plot", help="save a PNG of a clip's teacher curves over its waveform")
+    p.add_argument("corpus", type=Path)
+    p.add_argument("clip", help="clip id (see manifest.jsonl)")
+    p.add_argument("--out", type=Path, required=True, help="PNG path")
+    p.add_argument("--curves", default="jawOpen,mouthClose,mouthPucker,mouthSmileLeft,browInnerUp,eyeBlinkLeft")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.action == "build":
+        from talkface_core.data.build import SOURCES, build
+        sources = [s.strip() for s in args.sources.split(",") if s.strip()]
+        unknown = set(sources) - set(SOURCES)
+        if unknown:
+            raise SystemExit(f"unknown sources {sorted(unknown)}; choose from {SOURCES}")
+        summary = build(args.out, sources, args.clips, args.seed, args.data_dir, args.workers,
+                        progress=not args.quiet)
+        print(json.dumps(summary, indent=1))
+        return 0
+    from talkface_core.data.plot import plot_clip
+    plot_clip(args.corpus, args.clip, args.out, args.curves.split(","))
+    print(args.out)
+    return 0

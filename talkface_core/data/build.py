@@ -1,0 +1,117 @@
+"""`talkface data build`: jobs from each source -> render -> teacher -> clip files + manifest.
+
+Resumable: a clip whose record (clips/<id>.json, written last) exists is skipped. Parallel:
+clips render in a process pool; every random choice comes from (seed, clip id), so results
+do not depend on which process made them or in what order. manifest.jsonl is rewritten,
+sorted by id, at the end of every build.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from .clipio import phones_array, read_record, write_clip
+from .sources import Rendered, emodb, ravdess, tts
+from .teacher import FPS, teach
+
+SOURCES = ("tts", "ravdess", "emodb")
+RENDERERS: dict[str, Callable[[dict], Rendered]] = {
+    "tts": tts.render, "ravdess": ravdess.render, "emodb": emodb.render}
+
+
+def plan(sources: list[str], n_tts: int, seed: int, data_dir: Path) -> list[dict]:
+    out: list[dict] = []
+    if "tts" in sources:
+        out += tts.jobs(seed, n_tts)
+    for name, module in (("ravdess", ravdess), ("emodb", emodb)):
+        if name in sources:
+            if not (data_dir / name).is_dir():
+                raise FileNotFoundError(f"{data_dir / name} not found (pass --data-dir)")
+            out += module.jobs(data_dir)
+    return out
+
+
+def make_clip(job: dict, seed: int, clips_dir: Path) -> dict:
+    """Render one job and write it; returns its manifest record (or {"id", "error"})."""
+    try:
+        r = RENDERERS[job["source"]](job)
+    except Exception as exc:  # an unalignable or unreadable clip is reported, not fatal
+        return {"id": job["id"], "source": job["source"], "error": f"{type(exc).__name__}: {exc}"}
+    m = r.meta
+    weights = teach(r.audio, r.phones, r.phone_set, emotion=m["emotion"], intensity=m["intensity"],
+                    style=m["style"], seed=seed, clip_id=job["id"])
+    record = {"id": job["id"], "source": job["source"], **m, "phone_set": r.phone_set,
+              "duration": round(len(r.audio) / 16000, 4), "frames": int(len(weights)), "fps": FPS,
+              "wav": f"clips/{job['id']}.wav", "npz": f"clips/{job['id']}.npz"}
+    arrays = {"weights": weights, "phones": phones_array(r.phones), "fps": np.float32(FPS),
+              "phone_set": np.str_(r.phone_set)}
+    for key in ("emotion", "speaker", "text", "sentence", "source", "license"):
+        arrays[key] = np.str_(record[key])
+    arrays["intensity"] = np.float32(m["intensity"])
+    arrays["style"] = np.int64(m["style"])
+    write_clip(clips_dir, job["id"], r.audio, arrays, record)
+    return record
+
+
+def _worker(args: tuple[dict, int, str]) -> dict:
+    job, seed, clips_dir = args
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    return make_clip(job, seed, Path(clips_dir))
+
+
+def build(out: Path, sources: list[str], n_tts: int, seed: int, data_dir: Path, workers: int,
+          progress: bool = True) -> dict:
+    """Build (or finish) a corpus in `out`; returns a summary with counts, hours and failures."""
+    t0 = time.time()
+    clips_dir = out / "clips"
+    clips_dir.mkdir(parents=True, exist_ok=True)
+    jobs = plan(sources, n_tts, seed, data_dir)
+    records = {j["id"]: rec for j in jobs if (rec := read_record(clips_dir, j["id"])) is not None}
+    todo = [j for j in jobs if j["id"] not in records]
+    failures: list[dict] = []
+    from tqdm import tqdm
+    bar = tqdm(total=len(jobs), initial=len(records), disable=not progress, unit="clip", desc="data build")
+    args = [(j, seed, str(clips_dir)) for j in todo]
+    if workers > 1 and len(todo) > 1:
+        with mp.get_context("fork").Pool(workers) as pool:
+            results = pool.imap_unordered(_worker, args, chunksize=4)
+            for rec in results:
+                _collect(rec, records, failures)
+                bar.update()
+    else:
+        for a in args:
+            _collect(_worker(a), records, failures)
+            bar.update()
+    bar.close()
+    with open(out / "manifest.jsonl", "w") as fh:
+        for cid in sorted(records):
+            fh.write(json.dumps(records[cid], sort_keys=True) + "\n")
+    (out / "failures.jsonl").write_text("".join(json.dumps(f, sort_keys=True) + "\n" for f in failures))
+    return summarize(list(records.values()), failures, time.time() - t0)
+
+
+def _collect(rec: dict, records: dict, failures: list) -> None:
+    if "error" in rec:
+        failures.append(rec)
+    else:
+        records[rec["id"]] = rec
+
+
+def summarize(records: list[dict], failures: list[dict], seconds: float) -> dict:
+    per: dict[str, dict] = {}
+    for r in records:
+        s = per.setdefault(r["source"], {"clips": 0, "hours": 0.0, "failed": 0})
+        s["clips"] += 1
+        s["hours"] += r["duration"] / 3600
+    for f in failures:
+        per.setdefault(f["source"], {"clips": 0, "hours": 0.0, "failed": 0})["failed"] += 1
+    for s in per.values():
+        s["hours"] = round(s["hours"], 3)
+        s["success_rate"] = round(s["clips"] / max(s["clips"] + s["failed"], 1), 4)
+    return {"sources": per, "seconds": round(seconds, 1)}

@@ -1,0 +1,41 @@
+"""Articulation parameters -> ARKit lip/jaw/tongue shapes, with loudness and speaker gains.
+
+Loudness scales the opening gestures (jaw, lower lip, rounding, spread) by 0.8..1.2: shouted
+speech opens wider. Closures (mouthClose, mouthPress) are never scaled, so /p b m/ stay shut.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..blendshapes import ARKIT_INDEX
+from .visemes import PARAMS
+
+# ARKit shape: [(parameter, weight)]; sided shapes get the speaker's asymmetry in teacher.py.
+LIP_MAP: dict[str, tuple[tuple[str, float], ...]] = {
+    "jawOpen": (("jaw", 1.0),),
+    "mouthClose": (("close", 0.9),),
+    "mouthPressLeft": (("press", 1.0),), "mouthPressRight": (("press", 1.0),),
+    "mouthRollUpper": (("close", 0.15),),
+    "mouthFunnel": (("funnel", 1.0),),
+    "mouthPucker": (("pucker", 1.0),),
+    "mouthStretchLeft": (("spread", 0.6),), "mouthStretchRight": (("spread", 0.6),),
+    "mouthRollLower": (("tuck", 1.0),),
+    "mouthShrugLower": (("tuck", 0.3),),
+    "mouthUpperUpLeft": (("upper", 1.0),), "mouthUpperUpRight": (("upper", 1.0),),
+    "mouthLowerDownLeft": (("lower", 1.0),), "mouthLowerDownRight": (("lower", 1.0),),
+    "tongueOut": (("tongue", 1.0),),
+}
+OPENING = ("jaw", "funnel", "pucker", "spread", "lower", "upper")
+
+
+def lip_weights(art: np.ndarray, loud: np.ndarray, gain: float) -> np.ndarray:
+    """(T, len(PARAMS)) articulation + (T,) loudness 0..1 -> (T, 52) ARKit weights."""
+    art = art.copy()
+    scale = gain * (0.8 + 0.4 * loud)
+    for p in OPENING:
+        art[:, PARAMS.index(p)] *= scale
+    out = np.zeros((art.shape[0], len(ARKIT_INDEX)), dtype=np.float64)
+    for shape, terms in LIP_MAP.items():
+        for param, w in terms:
+            out[:, ARKIT_INDEX[shape]] += w * art[:, PARAMS.index(param)]
+    return out

@@ -1,0 +1,77 @@
+"""A generator of varied, natural English sentences for synthetic speech.
+
+Templates with slots filled from small word lists chosen to cover every English phoneme
+(checked by tests/test_data_sources.py through espeak-ng's own phonemes). One to three
+clauses are joined with commas, semicolons or full stops, so clips run 1–12 s with pauses.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+WORDS: dict[str, tuple[str, ...]] = {
+    "name": ("Bob", "Maria", "Peter", "Judy", "George", "Vanessa", "Theo", "Zoe", "Hannah", "Michael",
+             "Olivia", "Yusuf", "Charlotte", "Ray", "Beth", "Wendy", "Jacob", "Fiona", "Owen", "Sean"),
+    "noun": ("book", "bottle", "garage", "window", "mirror", "puzzle", "chair", "jacket", "voice",
+             "theatre", "treasure", "bridge", "orange", "umbrella", "pillow", "thumb", "valley", "shoe",
+             "engine", "measure", "fish", "boat", "cookie", "mountain", "village", "feather", "rhythm",
+             "whistle", "yoghurt", "zipper", "breakfast", "message", "picture", "judge", "cloud"),
+    "place": ("the kitchen", "the beach", "the old market", "the garden", "the station", "the museum",
+              "the library", "the north shore", "the village hall", "the harbour", "the forest path",
+              "the top floor", "the bakery", "the playground", "the office"),
+    "adj": ("big", "tiny", "purple", "smooth", "heavy", "broken", "shiny", "warm", "noisy", "boring",
+            "beautiful", "strange", "ugly", "fresh", "thick", "loose", "quiet", "yellow", "muddy", "huge"),
+    "verb_past": ("bought", "found", "watched", "moved", "painted", "pushed", "measured", "washed",
+                  "borrowed", "fixed", "visited", "opened", "threw", "chose", "judged", "wrapped",
+                  "mentioned", "enjoyed", "dropped", "shared"),
+    "time": ("yesterday", "this morning", "last Thursday", "every summer", "at midnight", "in the evening",
+             "after lunch", "two weeks ago", "on Monday", "before the storm"),
+    "feeling": ("happy", "worried", "furious", "surprised", "sleepy", "nervous", "thrilled", "upset",
+                "relieved", "amazed"),
+}
+
+TEMPLATES: tuple[str, ...] = (
+    "{name} {verb_past} the {adj} {noun} {time}",
+    "I never thought the {noun} in {place} would be so {adj}",
+    "Why did {name} leave the {noun} near {place}",
+    "We {verb_past} a {adj} {noun} for {name}",
+    "Please bring me the {adj} {noun} from {place}",
+    "Honestly, {name} was {feeling} about the {noun}",
+    "Do you remember the {adj} {noun} we {verb_past} {time}",
+    "The {noun} is on the table, next to the {adj} {noun}",
+    "{name} and {name} were {feeling} {time}",
+    "Look at that {adj} {noun}",
+    "There is a {adj} {noun} waiting for you in {place}",
+    "Nobody {verb_past} the {noun}, not even {name}",
+    "Oh no, the {noun} is {adj} again",
+    "Could you believe it, {name} {verb_past} my {noun}",
+    "Maybe we should move the {noun} to {place}",
+    "Yes, of course",
+    "No way",
+    "Thank you so much, {name}",
+)
+JOINERS = (", ", "; ", ". ", ", and ", ", but ", "! ", "? ")
+
+
+def sentence(rng: np.random.Generator) -> str:
+    """One to three clauses, each a filled template, joined with punctuation (pauses)."""
+    clauses = [_fill(TEMPLATES[rng.integers(len(TEMPLATES))], rng)
+               for _ in range(int(rng.choice([1, 1, 2, 2, 3])))]
+    text = clauses[0]
+    for clause in clauses[1:]:
+        joiner = JOINERS[rng.integers(len(JOINERS))]
+        if joiner.strip() in ".!?":
+            clause = clause[0].upper() + clause[1:]
+        elif not clause.startswith(("I ", *WORDS["name"])):
+            clause = clause[0].lower() + clause[1:]
+        text += joiner + clause
+    return text[0].upper() + text[1:] + str(rng.choice([".", ".", "!", "?"]))
+
+
+def _fill(template: str, rng: np.random.Generator) -> str:
+    out = template
+    while "{" in out:
+        start = out.index("{")
+        slot = out[start + 1: out.index("}", start)]
+        words = WORDS[slot]
+        out = out[:start] + words[rng.integers(len(words))] + out[out.index("}", start) + 1:]
+    return out
