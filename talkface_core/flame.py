@@ -282,6 +282,8 @@ class FlameModel:
     def landmarks(self) -> np.ndarray:
         """(68, 3) iBUG landmark positions on the mean head; NaN rows for a 51-point embedding's
         missing jaw contour (0-16)."""
+        if len(self.lmk_faces_idx) == 0:
+            raise FlameError(f"{self.path.name}: loaded without a landmark embedding")
         tri = self.v_template[self.faces[self.lmk_faces_idx]]          # (L, 3 corners, 3)
         points = np.einsum("lc,lcd->ld", self.lmk_bary_coords, tri)
         if len(points) == ALL_LANDMARKS:
@@ -291,12 +293,13 @@ class FlameModel:
         return out
 
 
-def load_flame(path: str | os.PathLike[str], landmarks: str | os.PathLike[str] | None = None,
-               ) -> FlameModel:
+def load_flame(path: str | os.PathLike[str], landmarks: str | os.PathLike[str] | None = None, *,
+               need_landmarks: bool = True) -> FlameModel:
     """Read and validate a FLAME model (.pkl or .npz) and its landmark embedding.
 
     `landmarks`: the embedding file, when the model holds none and none of LANDMARK_FILE_NAMES
-    lies next to it. Raises FlameError naming the first problem found.
+    lies next to it. need_landmarks=False loads a model without any (enough to build a head, not
+    to map ARKit onto it). Raises FlameError naming the first problem found.
     """
     path = Path(path)
     arrays = _read_arrays(path)
@@ -340,12 +343,18 @@ def load_flame(path: str | os.PathLike[str], landmarks: str | os.PathLike[str] |
         raise FlameError(f"{name}: faces index vertices outside 0..{V - 1}")
 
     lmk_file = None
-    if not any(k in arrays for k in _LMK_FACES_KEYS):
-        lmk_file = Path(landmarks) if landmarks else _find_landmark_file(path)
-        lmk_arrays = _read_arrays(lmk_file)
+    if any(k in arrays for k in _LMK_FACES_KEYS):
+        lmk_faces, lmk_bary = _landmark_embedding(arrays, name, len(faces))
     else:
-        lmk_arrays = arrays
-    lmk_faces, lmk_bary = _landmark_embedding(lmk_arrays, (lmk_file or path).name, len(faces))
+        try:
+            lmk_file = Path(landmarks) if landmarks else _find_landmark_file(path)
+        except FlameError:
+            if need_landmarks:
+                raise
+            lmk_faces, lmk_bary = np.zeros(0, np.int64), np.zeros((0, 3))
+        else:
+            lmk_faces, lmk_bary = _landmark_embedding(_read_arrays(lmk_file), lmk_file.name,
+                                                      len(faces))
 
     return FlameModel(
         v_template=v_template, shapedirs=shapedirs[:, :, :NUM_SHAPE],
