@@ -32,7 +32,7 @@ def action_fcurves(action: bpy.types.Action) -> list:
 
 def bind_strip(nla_strip, action: bpy.types.Action) -> None:
     """Make an NLA strip play the action's (only) slot; 4.4+ needs it, older versions have none."""
-    if LAYERED_ACTIONS and action.slots and getattr(nla_strip, "action_slot", None) is None:
+    if LAYERED_ACTIONS and action.slots:
         nla_strip.action_slot = action.slots[0]
 
 

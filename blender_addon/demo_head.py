@@ -142,7 +142,7 @@ def _skin() -> tuple[Part, dict]:
     # Interior segments get a duplicate (lower) vertex; the two end vertices stay shared (corners).
     extra, lower_of = [], {}
     for name, (ring, segs) in splits.items():
-        inner = sorted(segs)[1:-1]
+        inner = sorted(segs, key=lambda s: rest[vid(ring, s), 0])[1:-1]  # in x order (wraps at 0)
         for s in inner:
             lower_of[vid(ring, s)] = len(rest) + len(extra)
             extra.append(rest[vid(ring, s)])
@@ -159,7 +159,8 @@ def _skin() -> tuple[Part, dict]:
         faces.append([top, vid(0, s + 1), vid(0, s)])
         faces.append([vid(n_ring - 1, s), vid(n_ring - 1, s + 1), bottom])
 
-    info = {"lower": np.array(sorted(lower_of.values()), dtype=np.int64),
+    info = {"lip_pair": (vid(mouth_ring, 0), lower_of[vid(mouth_ring, 0)]),
+            "lower": np.array(sorted(lower_of.values()), dtype=np.int64),
             "upper": np.array(sorted(lower_of), dtype=np.int64),
             "mouth_ring": mouth_ring, "eye_ring": eye_ring, "n_ring": n_ring}
     ring_of = np.full(len(verts), -1)
@@ -432,6 +433,7 @@ def create(context, name: str = "TalkFace Head") -> bpy.types.Object:
     bm.free()
     obj = bpy.data.objects.new(name, mesh)
     obj.location = context.scene.cursor.location
+    obj["talkface_lip_pair"] = list(info["lip_pair"])  # upper/lower lip vertex at the mouth centre
     context.collection.objects.link(obj)
     obj.shape_key_add(name="Basis", from_mix=False)
     for key_name in ARKIT_NAMES:

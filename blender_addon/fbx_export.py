@@ -25,6 +25,7 @@ FBX_SETTINGS = dict(
 
 def export(context, mesh: bpy.types.Object, filepath: str) -> list[Path]:
     """Export mesh (+ its armature) to filepath; copy the clips' audio beside it. Returns copies."""
+    Path(filepath).parent.mkdir(parents=True, exist_ok=True)
     objects = [mesh]
     armature = rig.armature_of(mesh)
     if armature is not None:

@@ -32,7 +32,7 @@ def write_action(key: bpy.types.Key, action_name: str, channels: Sequence[str], 
     if weights.ndim != 2 or weights.shape[1] != len(channels):
         raise ValueError(f"weights must be (frames, {len(channels)}), got {weights.shape}")
     action = bpy.data.actions.new(action_name)
-    if hasattr(action, "id_root"):
+    if not compat.LAYERED_ACTIONS:  # (on 4.4+ this would add a stray "Legacy Slot")
         action.id_root = "KEY"
     fcurves = compat.new_fcurves(action, "KEY", action_name)
     count = weights.shape[0]

@@ -45,8 +45,9 @@ def apply_result(scene: bpy.types.Scene, mesh: bpy.types.Object, clip, anim) -> 
     key = mesh.data.shape_keys
     start = clip.frame_start
     action = keyframes.write_action(key, f"TF {clip.name}", anim.names, anim.weights, start, mapping)
-    placement.place_clip_action(key, action, clip.ensure_uid(), f"TalkFace: {clip.name}", start)
+    end = start + anim.num_frames - 1
+    placement.place_clip_action(key, action, clip.ensure_uid(), f"TalkFace: {clip.name}", start, end)
     placement.place_clip_sound(scene, bpy.path.abspath(clip.filepath), clip.uid, clip.name, start)
-    placement.extend_scene_range(scene, start, start + anim.num_frames - 1)
+    placement.extend_scene_range(scene, start, end)
     return [c for c, targets in mapping.items()
             if not any(t in key.key_blocks for t in targets)]

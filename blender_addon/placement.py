@@ -35,9 +35,12 @@ def remove_clip_animation(key: bpy.types.Key, clip_id: str):
 
 
 def place_clip_action(key: bpy.types.Key, action: bpy.types.Action, clip_id: str, track_name: str,
-                      frame_start: int):
-    """Replace the clip's previous strip (if any) with `action`, starting at frame_start."""
+                      frame_start: int, frame_end: int):
+    """Replace the clip's previous strip (if any) with `action`, covering frame_start..frame_end."""
     action[TAG] = clip_id
+    # An explicit range: a strip made from a fresh layered action would otherwise span 1 frame.
+    action.use_frame_range = True
+    action.frame_start, action.frame_end = frame_start, max(frame_end, frame_start + 1)
     anim_data = key.animation_data or key.animation_data_create()
     track = remove_clip_animation(key, clip_id)
     if track is None:
@@ -45,6 +48,8 @@ def place_clip_action(key: bpy.types.Key, action: bpy.types.Action, clip_id: str
     track.name = track_name
     strip = track.strips.new(action.name, int(frame_start), action)
     compat.bind_strip(strip, action)
+    # Outside its clip a strip must not hold its first/last pose over the other clips' tracks.
+    strip.extrapolation = "NOTHING"
     return strip
 
 

@@ -1,0 +1,77 @@
+"""The FLAME part of the TalkFace sidebar: the target's FLAME model file, whether the target is a
+FLAME rig, and "Create FLAME head from model file"."""
+from __future__ import annotations
+
+import bpy
+from bpy.props import StringProperty
+from bpy_extras.io_utils import ImportHelper
+
+from talkface_core.flame import FlameError, load_flame
+
+from . import flame_head, flame_rig, rig
+
+
+class TALKFACE_OT_flame_head(bpy.types.Operator, ImportHelper):
+    """Add a FLAME head (mean shape, expression shape keys, jaw rig) built from your own FLAME
+    model file (generic_model.pkl, flame2020/2023 .pkl or .npz)"""
+    bl_idname = "talkface.flame_head"
+    bl_label = "Create FLAME head from model file"
+    bl_options = {"REGISTER", "UNDO"}
+
+    filter_glob: StringProperty(default="*.pkl;*.npz", options={"HIDDEN"})
+
+    def execute(self, context):
+        try:
+            model = load_flame(self.filepath, need_landmarks=False)
+        except FlameError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        mesh = flame_head.create(context, model)
+        context.scene.talkface.target = mesh
+        self.report({"INFO"}, f"Created {mesh.name}: {model.num_vertices} vertices, "
+                              f"{model.num_expressions} expression keys, jaw bone")
+        if len(model.lmk_faces_idx) == 0:
+            self.report({"WARNING"}, "No landmark embedding next to the model: Generate needs it "
+                                     "(landmark_embedding.npy or flame_static_embedding.pkl)")
+        return {"FINISHED"}
+
+
+class TALKFACE_PT_flame(bpy.types.Panel):
+    bl_label = "FLAME"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "TalkFace"
+    bl_parent_id = "TALKFACE_PT_main"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        layout = self.layout
+        layout.operator("talkface.flame_head", icon="USER")
+        mesh = rig.resolve_mesh(context.scene.talkface.target)
+        if mesh is None:
+            return
+        if flame_rig.is_flame_rig(mesh):
+            count = len(flame_rig.expression_keys(mesh))
+            jaw = "jaw bone" if flame_rig.jaw_bone(mesh)[1] else "jaw correctives only"
+            layout.label(text=f"FLAME rig: {count} expressions, {jaw}", icon="CHECKMARK")
+            layout.prop(mesh, flame_rig.MODEL_PROP, text="Model file")
+        else:
+            layout.label(text="Target is not a FLAME rig (no Exp000.. keys and jaw)")
+
+
+CLASSES = (TALKFACE_OT_flame_head, TALKFACE_PT_flame)
+
+
+def register() -> None:
+    for cls in CLASSES:
+        bpy.utils.register_class(cls)
+    # Stored as the ID property flame_rig reads, so heads keep their model file in the .blend.
+    setattr(bpy.types.Object, flame_rig.MODEL_PROP, StringProperty(
+        name="FLAME model", subtype="FILE_PATH",
+        description="Your FLAME model file; the ARKit -> FLAME mapping is computed from it"))
+
+
+def unregister() -> None:
+    delattr(bpy.types.Object, flame_rig.MODEL_PROP)
+    for cls in reversed(CLASSES):
+        bpy.utils.unregister_class(cls)

@@ -1,0 +1,40 @@
+"""Blender sessions for the extension tests: each runs in its own Python process (a fresh Blender
+with its own user folder), does the work a user would, and writes what it measured as JSON; the
+pytest modules assert on that. bpy keeps global state, so one process per session is the only way
+to get a clean Blender each time."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+
+
+def require_bpy() -> None:
+    pytest.importorskip("bpy", reason="bpy (Blender as a Python module) is needed: pip install bpy")
+
+
+def build_zip(tmp: Path) -> Path:
+    """The extension zip as a user gets it (dependency wheels left out: offline)."""
+    from talkface_core.commands.build_extension import build
+
+    return build(tmp / "talkface.zip", platforms=["linux-x64"], gather=False)[0]
+
+
+def run_session(script: str, tmp: Path, timeout: float = 240, **args) -> dict:
+    """Run tests/blender_sessions/<script> in a fresh process; returns the JSON it wrote."""
+    out = tmp / f"{Path(script).stem}.json"
+    env = {**os.environ, "BLENDER_USER_RESOURCES": str(tmp / "blender_user")}
+    args = {k: str(v) if isinstance(v, Path) else v for k, v in args.items()}
+    proc = subprocess.run([sys.executable, str(HERE / script), json.dumps({**args, "out": str(out)})],
+                          env=env, cwd=tmp, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0 or not out.is_file():
+        raise AssertionError(f"{script} failed (rc {proc.returncode}):\n{proc.stdout[-4000:]}\n"
+                             f"{proc.stderr[-4000:]}")
+    return json.loads(out.read_text())

@@ -1,0 +1,46 @@
+"""Runs inside a Blender session process: arguments in, installed add-on, results out."""
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+
+import bpy
+
+ADDON = "bl_ext.user_default.talkface"
+ARGS: dict = json.loads(sys.argv[-1])
+RESULTS: dict = {}
+
+
+def install(zip_path: str) -> None:
+    """Install the zip the way Preferences > Install from Disk does, and enable it."""
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    bpy.ops.extensions.package_install_files(filepath=zip_path, repo="user_default",
+                                             enable_on_install=True)
+    RESULTS["enabled"] = ADDON in bpy.context.preferences.addons
+
+
+def addon_module(name: str):
+    import importlib
+
+    return importlib.import_module(f"{ADDON}.blender_addon.{name}")
+
+
+def step(name: str):
+    """Decorator: run a step, record its error (with traceback) instead of stopping the session."""
+    def wrap(fn):
+        try:
+            RESULTS[name] = fn()
+        except Exception:  # noqa: BLE001 - the pytest side reports it
+            RESULTS[name] = {"error": traceback.format_exc()}
+        return fn
+    return wrap
+
+
+def _plain(value):
+    return value.tolist() if hasattr(value, "tolist") else float(value)
+
+
+def finish() -> None:
+    Path(ARGS["out"]).write_text(json.dumps(RESULTS, default=_plain))
