@@ -7,7 +7,7 @@ imported and tested without Blender.
 """
 from __future__ import annotations
 
-_MODULES = ("properties", "operators", "panels")
+_MODULES = ("properties", "operators", "panels", "flame_ui")
 
 
 def _modules():

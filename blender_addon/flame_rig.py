@@ -131,7 +131,12 @@ def jaw_euler(mesh: bpy.types.Object, armature: bpy.types.Object, bone, theta: n
               flame_to_mesh: np.ndarray) -> np.ndarray:
     """(T, 3) Euler XYZ of the jaw pose bone for FLAME jaw poses theta (T, 3): the rotation is
     carried from FLAME's axes to the mesh, the armature, then the bone's rest frame."""
-    mesh_to_arm = np.array((armature.matrix_world.inverted() @ mesh.matrix_world).to_3x3())
+    if mesh.parent == armature and mesh.parent_type == "OBJECT":
+        # From the parenting itself: world matrices are stale until the depsgraph next updates.
+        relative = mesh.matrix_parent_inverse @ mesh.matrix_basis
+    else:
+        relative = armature.matrix_world.inverted() @ mesh.matrix_world
+    mesh_to_arm = np.array(relative.to_3x3())
     mesh_to_arm /= np.cbrt(np.linalg.det(mesh_to_arm))  # drop uniform scale
     to_arm = mesh_to_arm @ flame_to_mesh
     rest = np.array(bone.bone.matrix_local.to_3x3())
@@ -144,7 +149,7 @@ def jaw_euler(mesh: bpy.types.Object, armature: bpy.types.Object, bone, theta: n
 def _write_bone_action(name: str, bone_name: str, euler: np.ndarray, frame_start: int):
     """An Object action with one key per frame on the bone's rotation_euler, written in bulk."""
     action = bpy.data.actions.new(name)
-    if hasattr(action, "id_root"):
+    if not compat.LAYERED_ACTIONS:  # on 4.4+ setting id_root adds an empty legacy slot first
         action.id_root = "OBJECT"
     fcurves = compat.new_fcurves(action, "OBJECT", name)
     count = len(euler)
@@ -152,7 +157,7 @@ def _write_bone_action(name: str, bone_name: str, euler: np.ndarray, frame_start
     co[:, 0] = frame_start + np.arange(count, dtype=np.float32)
     path = f'pose.bones["{bone_name}"].rotation_euler'
     for index in range(3):
-        fc = fcurves.new(path, index=index, action_group=bone_name)
+        fc = fcurves.new(path, index=index)
         co[:, 1] = euler[:, index]
         fc.keyframe_points.add(count)
         fc.keyframe_points.foreach_set("co", co.ravel())
@@ -177,9 +182,10 @@ def apply_result(scene: bpy.types.Scene, mesh: bpy.types.Object, clip, anim) -> 
         # FLAME's pose correctives are linear in the entries of R - I of the jaw rotation.
         offsets = (rotation_matrices(theta) - np.eye(3)).reshape(-1, 9)
         channels, weights = channels + list(CORRECTIVES), np.hstack([weights, offsets])
+    end = start + anim.num_frames - 1
     action = keyframes.write_action(key, f"TF {clip.name}", channels, weights, start,
                                     {c: [c] for c in channels})
-    placement.place_clip_action(key, action, uid, label, start)
+    placement.place_clip_action(key, action, uid, label, start, end)
     skipped = [c for c in expressions if c not in key.key_blocks]
 
     armature, bone = jaw_bone(mesh)
@@ -189,7 +195,7 @@ def apply_result(scene: bpy.types.Scene, mesh: bpy.types.Object, clip, anim) -> 
         bone.rotation_mode = "XYZ"
         euler = jaw_euler(mesh, armature, bone, theta, flame_to_mesh_rotation(mesh))
         jaw_action = _write_bone_action(f"TF {clip.name} jaw", bone.name, euler, start)
-        placement.place_clip_action(armature, jaw_action, uid, label, start)
+        placement.place_clip_action(armature, jaw_action, uid, label, start, end)
     placement.place_clip_sound(scene, bpy.path.abspath(clip.filepath), uid, clip.name, start)
-    placement.extend_scene_range(scene, start, start + anim.num_frames - 1)
+    placement.extend_scene_range(scene, start, end)
     return skipped

@@ -5,7 +5,7 @@ import os
 
 import bpy
 
-from . import keyframes, placement, rig
+from . import flame_rig, keyframes, placement, rig
 from .generation import Request
 
 
@@ -36,6 +36,8 @@ def check_target(target: bpy.types.Object | None) -> bpy.types.Object:
 
 def apply_result(scene: bpy.types.Scene, mesh: bpy.types.Object, clip, anim) -> list[str]:
     """Write the clip's action, NLA strip and sound strip; returns the channels skipped."""
+    if flame_rig.is_flame_animation(anim):  # FLAME output: expression keys and the jaw bone
+        return flame_rig.apply_result(scene, mesh, clip, anim)
     fps = scene_fps(scene)
     if abs(anim.fps - fps) > 1e-9:
         anim = anim.resample(fps)

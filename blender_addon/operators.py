@@ -10,7 +10,7 @@ from bpy_extras.io_utils import ExportHelper, ImportHelper
 
 from talkface_core.blendshapes import ARKIT_NAMES
 
-from . import demo_head, fbx_export, lipsync, properties, rig
+from . import demo_head, fbx_export, flame_rig, lipsync, properties, rig
 from .generation import Job
 
 
@@ -129,8 +129,12 @@ class TALKFACE_OT_generate(bpy.types.Operator):
         clips = (list(settings.clips) if self.scope == "ALL"
                  else [settings.clips[settings.clip_index]])
         try:
-            self._mesh_name = lipsync.check_target(settings.target).name
-            self._job = Job([lipsync.clip_request(c, context.scene, device) for c in clips])
+            mesh = lipsync.check_target(settings.target)
+            self._mesh_name = mesh.name
+            requests = [lipsync.clip_request(c, context.scene, device) for c in clips]
+            for request in requests:  # a FLAME rig gets FLAME output (flame_rig.py)
+                request.kwargs.update(flame_rig.generate_options(mesh))
+            self._job = Job(requests)
         except ValueError as exc:
             self.report({"ERROR"}, str(exc))
             return False

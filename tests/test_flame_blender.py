@@ -1,0 +1,145 @@
+"""FLAME in Blender (bpy 4.5 headless, each scenario in a fresh Blender in a subprocess): create a
+FLAME head from a model file, detect it as a FLAME rig, key a FLAME animation onto it, and check
+the deformed mesh Blender evaluates against FLAME's own formula (expressions + jaw correctives +
+linear blend skinning about the jaw joint)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("bpy")
+
+REPO = Path(__file__).resolve().parents[1]
+
+_PRELUDE = """
+import json, sys
+import bpy
+import numpy as np
+sys.path.insert(0, {repo!r})
+import blender_addon
+from blender_addon import flame_head, flame_rig, rig
+from talkface_core.animation import Animation
+from talkface_core.blendshapes import ARKIT_INDEX, ARKIT_NAMES
+from talkface_core.flame import load_flame
+from talkface_core.flame_mapping import arkit_to_flame
+from talkface_core.flame_synthetic import write_synthetic_flame
+
+bpy.ops.wm.read_factory_settings(use_empty=True)
+blender_addon.register()
+scene = bpy.context.scene
+scene.render.fps, scene.render.fps_base = 24, 1.0
+model_path = write_synthetic_flame({model!r})
+model = load_flame(model_path)
+
+def arkit_anim(frames=12):
+    w = np.zeros((frames, 52), np.float32)
+    w[:, ARKIT_INDEX["jawOpen"]] = np.linspace(0, 1, frames)
+    w[:, ARKIT_INDEX["mouthSmileLeft"]] = 0.6
+    w[:, ARKIT_INDEX["eyeBlinkRight"]] = np.linspace(1, 0, frames)
+    return Animation(ARKIT_NAMES, 24.0, w)
+
+def evaluated(obj):
+    dg = bpy.context.evaluated_depsgraph_get()
+    ev = obj.evaluated_get(dg)
+    me = ev.to_mesh()
+    co = np.empty(len(me.vertices) * 3)
+    me.vertices.foreach_get("co", co)
+    ev.to_mesh_clear()
+    return co.reshape(-1, 3)
+
+def flame_forward(coeffs):
+    # FLAME with only the jaw posed: expressions and the jaw's pose correctives on the template,
+    # then linear blend skinning about the jaw joint (written out here, independent of the add-on).
+    rot = flame_rig.rotation_matrices(coeffs[None, -3:])[0]
+    posed = (model.v_template + model.exprdirs @ coeffs[:-3]
+             + model.posedirs[:, :, 9:18] @ (rot - np.eye(3)).ravel())
+    rel = posed - model.joints()[2]
+    return posed + model.weights[:, 2, None] * (rel @ rot.T - rel)
+"""
+
+_KEY_AND_EVALUATE = """
+head = flame_head.create(bpy.context, model)
+result = dict(is_flame=flame_rig.is_flame_rig(head),
+              keys=len(flame_rig.expression_keys(head)),
+              groups=[g.name for g in head.vertex_groups],
+              bones=[b.name for b in head.parent.data.bones],
+              model_prop=flame_rig.model_path(head) == str(model_path))
+mapped = arkit_to_flame(arkit_anim(), model_path)
+clip = scene.talkface.clips.add()
+clip.name, clip.filepath, clip.frame_start = "hello", {wav!r}, 5
+skipped = flame_rig.apply_result(scene, head, clip, mapped)
+result["skipped"] = skipped
+errors, jaw_angles = [], []
+for i in (0, 6, 11):
+    scene.frame_set(5 + i)
+    got = evaluated(head)
+    want = flame_forward(mapped.weights[i].astype(np.float64))
+    errors.append(float(np.abs(got - want).max()))
+    jaw_angles.append(float(mapped.weights[i, -3]))
+result["errors"], result["jaw_x"] = errors, jaw_angles
+result["scale"] = float(np.abs(model.v_template).max())
+key_tracks = [t.name for t in head.data.shape_keys.animation_data.nla_tracks]
+arm_tracks = [t.name for t in head.parent.animation_data.nla_tracks]
+result["tracks"] = [key_tracks, arm_tracks]
+# Generating the clip again replaces its actions instead of stacking new tracks.
+flame_rig.apply_result(scene, head, clip, mapped)
+result["tracks_again"] = [len(head.data.shape_keys.animation_data.nla_tracks),
+                          len(head.parent.animation_data.nla_tracks)]
+result["frame_end"] = scene.frame_end
+print("RESULT" + json.dumps(result))
+"""
+
+_NOT_FLAME = """
+bpy.ops.mesh.primitive_cube_add()
+cube = bpy.context.active_object
+cube.shape_key_add(name="Basis")
+for n in ("jawOpen", "Exp000"):
+    cube.shape_key_add(name=n)
+head = flame_head.create(bpy.context, model)
+key = head.data.shape_keys.key_blocks
+# the FLAME add-on's own heads: keys and a jaw bone; a jaw-corrective-only rig also counts
+print("RESULT" + json.dumps(dict(cube=flame_rig.is_flame_rig(cube),
+      options=flame_rig.generate_options(head), cube_options=flame_rig.generate_options(cube))))
+"""
+
+
+def _run(script: str) -> dict:
+    # os._exit: bpy can hang in its exit handlers after an error; the result is already printed.
+    body = textwrap.indent(script, "    ")
+    script = ("import os, traceback\ntry:\n" + body
+              + "\nexcept BaseException:\n    traceback.print_exc()\n    os._exit(1)\nos._exit(0)\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, cwd=REPO)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")]
+    assert proc.returncode == 0 and lines, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return json.loads(lines[-1][len("RESULT"):])
+
+
+@pytest.fixture()
+def prelude(tmp_path) -> str:
+    return _PRELUDE.format(repo=str(REPO), model=str(tmp_path / "generic_model.npz"))
+
+
+def test_flame_head_keyed_matches_flame_formula(tmp_path, prelude, speech_wav):
+    result = _run(prelude + textwrap.dedent(_KEY_AND_EVALUATE.format(wav=str(speech_wav))))
+    assert result["is_flame"] and result["keys"] == 100 and result["model_prop"]
+    assert result["groups"] == result["bones"] == ["root", "neck", "jaw", "left_eye", "right_eye"]
+    assert result["skipped"] == []
+    assert max(result["jaw_x"]) > 0.3, "jawOpen at 1 opens the jaw by ~0.45 rad"
+    # Blender's shape keys + armature reproduce FLAME's formula to float32 precision.
+    assert max(result["errors"]) < 1e-5 * result["scale"] + 1e-6, result["errors"]
+    assert result["tracks"] == [["TalkFace: hello"], ["TalkFace: hello"]]
+    assert result["tracks_again"] == [1, 1]
+    assert result["frame_end"] >= 5 + 11
+
+
+def test_detection_and_generate_options(prelude):
+    result = _run(prelude + textwrap.dedent(_NOT_FLAME))
+    assert result["cube"] is False and result["cube_options"] == {}
+    assert result["options"]["output_space"] == "flame"
+    assert result["options"]["flame_model"].endswith("generic_model.npz")
