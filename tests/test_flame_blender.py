@@ -101,10 +101,41 @@ cube.shape_key_add(name="Basis")
 for n in ("jawOpen", "Exp000"):
     cube.shape_key_add(name=n)
 head = flame_head.create(bpy.context, model)
-key = head.data.shape_keys.key_blocks
-# the FLAME add-on's own heads: keys and a jaw bone; a jaw-corrective-only rig also counts
 print("RESULT" + json.dumps(dict(cube=flame_rig.is_flame_rig(cube),
       options=flame_rig.generate_options(head), cube_options=flame_rig.generate_options(cube))))
+"""
+
+
+_OPERATORS = """
+import talkface_core
+calls = []
+
+def fake_generate(audio, *, fps, output_space="arkit52", flame_model=None, progress=None,
+                  cancel=None, **_kwargs):
+    # Stands in for the network (no checkpoint in tests): ARKit out, mapped like generate() does.
+    calls.append(dict(output_space=output_space, flame_model=str(flame_model)))
+    anim = Animation(ARKIT_NAMES, fps, arkit_anim(20).weights)
+    return arkit_to_flame(anim, flame_model) if output_space == "flame" else anim
+
+talkface_core.generate = fake_generate
+assert bpy.ops.talkface.flame_head(filepath=str(model_path)) == {{"FINISHED"}}
+head = rig.resolve_mesh(scene.talkface.target)
+clip = scene.talkface.clips.add()
+clip.name, clip.filepath, clip.frame_start = "line1", {wav!r}, 10
+state = bpy.ops.talkface.generate("EXEC_DEFAULT", scope="ALL")
+key = head.data.shape_keys
+scene.frame_set(10 + 19)
+result = dict(state=sorted(state), calls=calls, name=head.name,
+              key_tracks=[t.name for t in key.animation_data.nla_tracks],
+              arm_tracks=[t.name for t in head.parent.animation_data.nla_tracks],
+              jaw=head.parent.pose.bones["jaw"].rotation_euler[0],
+              exp0=key.key_blocks["Exp000"].value)
+head[flame_rig.MODEL_PROP] = ""
+try:
+    bpy.ops.talkface.generate("EXEC_DEFAULT", scope="ALL")
+except RuntimeError as exc:  # bpy.ops raises the operator's error report
+    result["without_model"] = str(exc)
+print("RESULT" + json.dumps(result))
 """
 
 
@@ -143,3 +174,16 @@ def test_detection_and_generate_options(prelude):
     assert result["cube"] is False and result["cube_options"] == {}
     assert result["options"]["output_space"] == "flame"
     assert result["options"]["flame_model"].endswith("generic_model.npz")
+
+
+def test_generate_operator_on_flame_head(prelude, speech_wav):
+    """The add-on end to end on a FLAME head made by "Create FLAME head from model file":
+    Generate asks for FLAME output with the head's model file and keys expressions and jaw."""
+    result = _run(prelude + textwrap.dedent(_OPERATORS.format(wav=str(speech_wav))))
+    assert result["state"] == ["FINISHED"]
+    assert result["calls"][0]["output_space"] == "flame"
+    assert result["calls"][0]["flame_model"].endswith("generic_model.npz")
+    assert result["name"] == "FLAME-generic_model"
+    assert result["key_tracks"] == result["arm_tracks"] == ["TalkFace: line1"]
+    assert result["jaw"] > 0.3 and result["exp0"] != 0.0
+    assert "choose its FLAME model file" in result["without_model"]
