@@ -20,17 +20,17 @@ from talkface_core.blendshapes import ARKIT_NAMES
 SCALE = 0.11
 RINGS, SEGMENTS = 96, 128
 MOUTH_Z, MOUTH_W = -0.42, 0.24     # lip line height, half-width of the mouth
-EYE_Z, EYE_X, EYE_W = 0.2, 0.3, 0.13  # eye line height, eye centre x, half-width of the eye opening
-EYE_R = 0.125
+EYE_Z, EYE_X, EYE_W = 0.2, 0.3, 0.145  # eye line height, eye centre x, half-width of the eye opening
+EYE_R = 0.135
 JAW_PIVOT = np.array([0.0, 0.25, -0.05])
-JAW_ANGLE = 0.36
-OPEN_UP, OPEN_DOWN = 0.085, 0.045  # how far the eye line opens at rest, up and down
+JAW_ANGLE = 0.3
+OPEN_UP, OPEN_DOWN = 0.095, 0.05  # how far the eye line opens at rest, up and down
 
 COLOURS = {  # material name -> base colour (linear RGB)
-    "skin": (0.80, 0.53, 0.42), "lips": (0.62, 0.28, 0.27), "hair": (0.07, 0.045, 0.03),
+    "skin": (0.62, 0.38, 0.29), "lips": (0.45, 0.17, 0.16), "hair": (0.035, 0.022, 0.015),
     "brow": (0.09, 0.06, 0.04), "sclera": (0.9, 0.88, 0.85), "iris": (0.12, 0.26, 0.42),
-    "pupil": (0.01, 0.01, 0.01), "teeth": (0.88, 0.86, 0.78), "mouth": (0.25, 0.05, 0.05),
-    "tongue": (0.6, 0.2, 0.2),
+    "pupil": (0.01, 0.01, 0.01), "teeth": (0.8, 0.78, 0.7), "mouth": (0.06, 0.01, 0.012),
+    "tongue": (0.42, 0.12, 0.12),
 }
 MATERIALS = tuple(COLOURS)
 
@@ -78,7 +78,7 @@ def _sculpt(d: np.ndarray) -> np.ndarray:
     x, y, z = d[:, 0] * 0.80, d[:, 1] * 0.98, d[:, 2] * 1.12
     front = _ss(0.1, -0.6, y)
     # Narrower lower face and a jaw line; a flatter back of the skull.
-    x = x * (1 - 0.22 * _ss(0.1, -0.9, z) * (0.6 + 0.4 * front))
+    x = x * (1 - 0.16 * _ss(0.1, -0.9, z) * (0.6 + 0.4 * front))
     y = np.where(y > 0, y * (1 - 0.08 * _ss(0.0, -0.8, z)), y)
     p = np.stack([x, y, z], axis=1)
     # Chin forward, cheekbones out, brow ridge forward, eye sockets in.
@@ -104,9 +104,9 @@ def _sculpt(d: np.ndarray) -> np.ndarray:
     w = _ss(start, start - 0.35, zn)
     neck_dir = np.stack([d[:, 0], d[:, 1]], axis=1)
     neck_dir /= np.maximum(np.linalg.norm(neck_dir, axis=1, keepdims=True), 1e-6)
-    neck = np.stack([neck_dir[:, 0] * 0.4, neck_dir[:, 1] * 0.45 + 0.12], axis=1)
+    neck = np.stack([neck_dir[:, 0] * 0.52, neck_dir[:, 1] * 0.55 + 0.12], axis=1)
     p[:, :2] = p[:, :2] * (1 - w[:, None]) + neck * w[:, None]
-    p[:, 2] = np.where(zn < start, start + (zn - start) * (1 + 2.2 * w), zn)
+    p[:, 2] = np.where(zn < start, start + (zn - start) * (1 + 1.2 * w), zn)
     return p
 
 
@@ -160,10 +160,10 @@ def _skin() -> tuple[Part, dict]:
         faces.append([vid(n_ring - 1, s), vid(n_ring - 1, s + 1), bottom])
 
     info = {"lip_pair": (vid(mouth_ring, 0), lower_of[vid(mouth_ring, 0)]),
-            "lower": np.array(sorted(lower_of.values()), dtype=np.int64),
-            "upper": np.array(sorted(lower_of), dtype=np.int64),
+            "lower": np.array(list(lower_of.values()), dtype=np.int64),  # pairwise with "upper"
+            "upper": np.array(list(lower_of), dtype=np.int64),
             "mouth_ring": mouth_ring, "eye_ring": eye_ring, "n_ring": n_ring}
-    ring_of = np.full(len(verts), -1)
+    ring_of = np.full(len(verts), -1.0)
     ring_of[:n_ring * SEGMENTS] = np.repeat(np.arange(n_ring), SEGMENTS)
     ring_of[top], ring_of[bottom] = -1, n_ring
     ring_of[info["lower"]] = [ring_of[u] + 0.5 for u in info["upper"]]  # marks "just below"
@@ -174,7 +174,8 @@ def _skin() -> tuple[Part, dict]:
 
 def _skin_material(c: np.ndarray) -> int:
     x, y, z = c
-    if y < -0.3 and abs(x) < MOUTH_W + 0.01 and abs(z - MOUTH_Z) < 0.075 * (1 - (x / 0.27) ** 2) + 0.005:
+    across = np.sqrt(max(0.0, 1 - (x / (MOUTH_W + 0.01)) ** 2))
+    if y < -0.3 and MOUTH_Z - 0.06 * across - 0.004 < z < MOUTH_Z + 0.045 * across + 0.004:
         return MATERIALS.index("lips")
     for side in (-1, 1):
         brow_z = EYE_Z + 0.2 + 0.035 * np.cos((x - side * 0.3) * 4.0) - 0.01
@@ -242,12 +243,13 @@ def _build() -> tuple[Head, dict]:
         centre = (side * EYE_X, near[:, 1].min() + EYE_R + 0.012, EYE_Z + 0.01)
         head.add(_sphere(centre, (EYE_R,) * 3, 16, 24, tag, _eye_material))
         info[tag + "_centre"] = np.array(centre)
-    teeth_y = lip_y + 0.07 + 0.27
-    head.add(_arch(teeth_y, 0.27, MOUTH_Z + 0.005, MOUTH_Z + 0.075, 0.04, "teeth_upper"))
-    head.add(_arch(teeth_y, 0.26, MOUTH_Z - 0.07, MOUTH_Z - 0.005, 0.04, "teeth_lower"))
-    head.add(_sphere((0, teeth_y - 0.06, MOUTH_Z - 0.055), (0.15, 0.2, 0.045), 10, 16, "tongue",
+    teeth_y = lip_y + 0.05 + 0.25
+    # Both rows stay clear of the lip line, so closed lips never show teeth through the slit.
+    head.add(_arch(teeth_y, 0.25, MOUTH_Z + 0.005, MOUTH_Z + 0.07, 0.035, "teeth_upper"))
+    head.add(_arch(teeth_y, 0.235, MOUTH_Z - 0.08, MOUTH_Z - 0.03, 0.035, "teeth_lower"))
+    head.add(_sphere((0, teeth_y + 0.02, MOUTH_Z - 0.1), (0.13, 0.2, 0.04), 10, 16, "tongue",
                      lambda _a: MATERIALS.index("tongue")))
-    head.add(_sphere((0, teeth_y + 0.02, MOUTH_Z - 0.02), (0.26, 0.3, 0.2), 12, 20, "cavity",
+    head.add(_sphere((0, teeth_y + 0.06, MOUTH_Z - 0.03), (0.22, 0.26, 0.17), 12, 20, "cavity",
                      lambda _a: MATERIALS.index("mouth")))
     info["lip_y"] = lip_y
     # Only skin vertices have a mesh row; the other parts read as "no row" (-1).
@@ -297,10 +299,12 @@ def _shape_keys(head: Head, info: dict) -> dict[str, np.ndarray]:
     mouth_zone = np.exp(-(x / (MOUTH_W + 0.06)) ** 4) * front
     upper_lip = mouth_zone * above_mouth * _ss(MOUTH_Z + 0.16, MOUTH_Z + 0.01, z)
     lower_lip = mouth_zone * below_mouth * _ss(MOUTH_Z - 0.16, MOUTH_Z - 0.01, z)
+    # The jaw carries the lower lip whole (rows below the lip line); beside the mouth corners the
+    # skin follows gradually, so the corners stretch instead of tearing.
+    inside_mouth = _ss(MOUTH_W + 0.02, MOUTH_W - 0.1, np.abs(x))
     jaw = (below_mouth * skin * _ss(0.35, -0.15, y) * _ss(-1.15, -0.9, z)
-           * _ss(MOUTH_Z + 0.02, MOUTH_Z - 0.06, z) + mask("teeth_lower", "tongue")
-           + mask("cavity") * _ss(MOUTH_Z + 0.02, MOUTH_Z - 0.12, z))
-    # jaw: the band of skin from the lip line down is fully carried, fading toward the ears.
+           * np.maximum(inside_mouth, _ss(MOUTH_Z + 0.02, MOUTH_Z - 0.12, z))
+           + mask("teeth_lower", "tongue") + mask("cavity") * _ss(MOUTH_Z + 0.02, MOUTH_Z - 0.12, z))
     jaw = np.clip(jaw, 0, 1)
     lips_all = upper_lip + lower_lip
     left = _ss(-0.04, 0.1, x)
@@ -403,7 +407,8 @@ def _open_eyes(head: Head, info: dict) -> None:
 def _material(name: str, colour) -> bpy.types.Material:
     mat = bpy.data.materials.get(f"TalkFace {name}") or bpy.data.materials.new(f"TalkFace {name}")
     mat.diffuse_color = (*colour, 1.0)
-    mat.roughness = 0.35 if name in {"sclera", "iris", "pupil", "lips", "tongue", "teeth"} else 0.6
+    mat.roughness = {"sclera": 0.2, "iris": 0.2, "pupil": 0.1, "lips": 0.4, "tongue": 0.35,
+                     "teeth": 0.3, "hair": 0.85, "brow": 0.85}.get(name, 0.55)
     mat.use_nodes = True
     bsdf = mat.node_tree.nodes.get("Principled BSDF")
     if bsdf is not None:
