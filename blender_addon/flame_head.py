@@ -68,7 +68,7 @@ def create(context, model: FlameModel) -> bpy.types.Object:
     for i, bone_name in enumerate(BONES):
         group = mesh.vertex_groups.new(name=bone_name)
         weights = model.weights[:, i]
-        for value in np.unique(weights[weights > 0]):  # one add() per distinct weight, not per vertex
+        for value in np.unique(weights[weights > 0]):  # one add() per distinct weight
             group.add(np.flatnonzero(weights == value).tolist(), float(value), "REPLACE")
     modifier = mesh.modifiers.new("Armature", "ARMATURE")
     modifier.object = arm

@@ -91,7 +91,8 @@ def _numpy_globals() -> dict[tuple[str, str], Any]:
         from numpy.core import multiarray, numeric
 
     # numpy 1.x writes numpy.core.*, numpy 2.x writes numpy._core.*: both mean the same functions.
-    found: dict[tuple[str, str], Any] = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype}
+    found: dict[tuple[str, str], Any] = {("numpy", "ndarray"): np.ndarray,
+                                         ("numpy", "dtype"): np.dtype}
     for core in ("numpy.core", "numpy._core"):
         found[(f"{core}.multiarray", "_reconstruct")] = multiarray._reconstruct
         found[(f"{core}.multiarray", "scalar")] = multiarray.scalar
@@ -120,8 +121,8 @@ class RestrictedUnpickler(pickle.Unpickler):
             return _Chumpy
         if module.startswith("scipy.sparse") and name.endswith(("_matrix", "_array")):
             return type(name, (_Sparse,), {"format": name[:3]})
-        raise FlameError(f"refused to load {module}.{name} from the pickle: a FLAME model file only "
-                         "holds numpy arrays (this file may be malicious or not a FLAME model)")
+        raise FlameError(f"refused to load {module}.{name} from the pickle: a FLAME model file "
+                         "only holds numpy arrays (this file may be malicious, or not FLAME)")
 
     def persistent_load(self, pid: Any) -> Any:
         raise FlameError("refused a pickle with persistent references: not a FLAME model file")
@@ -133,7 +134,7 @@ def restricted_loads(data: bytes) -> Any:
         return _plain(RestrictedUnpickler(io.BytesIO(data), encoding="latin1").load())
     except FlameError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any failure of a corrupt pickle becomes one clear error
+    except Exception as exc:  # noqa: BLE001 - any failure of a corrupt pickle: one clear error
         raise FlameError(f"corrupt or unsupported pickle ({type(exc).__name__}: {exc})") from None
 
 

@@ -7,11 +7,14 @@ lips are told apart by the jaw skinning weights (lower lip follows the jaw, uppe
 the eyelids by which side of the eye centre they lie on, and the eyeballs never move. jawOpen is
 the real (finite) rotation of the jaw-skinned vertices about FLAME's jaw joint.
 
-Each field D is then least-squares projected onto FLAME's expression basis plus the linearised jaw
-rotation (skinning about the jaw joint from J_regressor, plus the jaw's pose correctives):
-D ~ E c + J theta. The relative residual |D - (E c + J theta)| / |D| says how much of an ARKit shape
-FLAME's expression space cannot express (eyeLook* are eyeball motion FLAME keeps in the eye joints,
-tongueOut has no tongue to move: both keep only their eyelid or lip part).
+Each field D is then fitted by FLAME's expression basis plus a jaw pose: D ~ E c + jaw(theta), where
+jaw(theta) is FLAME's own jaw motion (the jaw's pose correctives, then skinning about the jaw joint
+regressed by J_regressor). The jaw is a rotation, so the least-squares fit is Gauss-Newton on the
+linearised rotation; its first step is the plain linear projection. (The rotation of the expression
+offsets themselves, second order in c * theta, is left out of the fit.) The relative residual
+|D - fit| / |D| says how much of an ARKit shape FLAME's expression space cannot express (eyeLook*
+are eyeball turns that FLAME keeps in its eye joints, and FLAME has no tongue: those keep only
+their eyelid or lip part).
 
 The result is cached next to the model file, keyed by the hash of the model and landmark files and
 MAPPING_VERSION. `python -m talkface_core.flame_mapping MODEL` prints the residual table.
@@ -147,7 +150,8 @@ def _sided(f: Face, side: str) -> dict[str, np.ndarray]:
     lip_up = f.bump(f.point(s["upper_lip"]), 0.45) * (1 - f.jaw) * half
     lip_low = f.bump(f.point(s["lower_lip"]), 0.45) * f.jaw * half
     corner_w = f.bump(corner, 0.4)
-    brow_outer, brow_inner = f.bump(f.point(s["brow_outer"]), 0.35), f.bump(f.point(s["brow_inner"]), 0.35)
+    brow_outer = f.bump(f.point(s["brow_outer"]), 0.35)
+    brow_inner = f.bump(f.point(s["brow_inner"]), 0.35)
     brow = f.bump(f.point(s["brow_mid"]), 0.45)
     u, fw = f.up, f.forward
     return {
@@ -195,8 +199,8 @@ def _central(f: Face) -> dict[str, np.ndarray]:
         "jawLeft": f.move(f.jaw, lt * 0.12),
         "jawRight": f.move(f.jaw, -lt * 0.12),
         "mouthClose": f.move(upper_lip, -u * gap / 2) + f.move(lower_lip, u * gap / 2),
-        "mouthFunnel": f.move(upper_lip, fw * 0.08 + u * 0.03) + f.move(lower_lip, fw * 0.08 - u * 0.03)
-                       + 0.5 * inward,
+        "mouthFunnel": f.move(upper_lip, fw * 0.08 + u * 0.03)
+                       + f.move(lower_lip, fw * 0.08 - u * 0.03) + 0.5 * inward,
         "mouthPucker": f.move(lips, fw * 0.1) + inward,
         "mouthLeft": f.move(lips, lt * 0.1),
         "mouthRight": f.move(lips, -lt * 0.1),
@@ -240,8 +244,8 @@ def jaw_jacobian(model: FlameModel, theta: np.ndarray) -> np.ndarray:
     correctives' part linearised at rest; they are small)."""
     turned = (model.v_template - model.joints()[JAW]) @ _rotation_of(theta).T
     block = model.posedirs[:, :, 9 * (JAW - 1): 9 * JAW]
-    return np.stack([model.weights[:, JAW, None] * np.cross(axis, turned) + block @ _skew(axis).ravel()
-                     for axis in np.eye(3)], axis=2)
+    return np.stack([model.weights[:, JAW, None] * np.cross(axis, turned)
+                     + block @ _skew(axis).ravel() for axis in np.eye(3)], axis=2)
 
 
 # -- the projection and its cache -------------------------------------------------------------

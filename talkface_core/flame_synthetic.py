@@ -20,7 +20,8 @@ MOUTH_Y = -0.040  # the lips meet here: below is skinned to the jaw
 
 # iBUG-68 landmark layout (x, y) in metres: 0-16 jaw contour, 17-21 / 22-26 right / left brow,
 # 27-35 nose, 36-41 / 42-47 right / left eye, 48-59 outer lips, 60-67 inner lips.
-_CONTOUR = [(0.07 * np.cos(a), -0.01 + 0.085 * np.sin(a)) for a in np.linspace(np.pi, 2 * np.pi, 17)]
+_CONTOUR = [(0.07 * np.cos(a), -0.01 + 0.085 * np.sin(a))
+            for a in np.linspace(np.pi, 2 * np.pi, 17)]
 _BROW_R = [(-0.055, 0.042), (-0.045, 0.048), (-0.034, 0.050), (-0.023, 0.049), (-0.013, 0.046)]
 _NOSE = [(0.0, 0.028), (0.0, 0.018), (0.0, 0.008), (0.0, -0.002),
          (-0.014, -0.012), (-0.007, -0.014), (0.0, -0.015), (0.007, -0.014), (0.014, -0.012)]
@@ -38,7 +39,8 @@ def _mirror(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
 
 
 def _eye_left() -> list[tuple[float, float]]:
-    # iBUG numbers the left eye from its inner corner: mirror of the right eye's 39, 38, 37, 36, 41, 40.
+    # iBUG numbers the left eye from its inner corner: the right eye's 39, 38, 37, 36, 41, 40
+    # mirrored.
     r = _EYE_R
     return _mirror([r[3], r[2], r[1], r[0], r[5], r[4]])
 
@@ -72,13 +74,14 @@ def _grid() -> tuple[np.ndarray, np.ndarray]:
 def _eyeball(center: np.ndarray, offset: int) -> tuple[np.ndarray, np.ndarray]:
     """An octahedron sphere stand-in: 6 vertices, 8 faces."""
     r = 0.011
-    verts = center + r * np.array([(1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0), (0, 0, 1), (0, 0, -1)])
+    verts = center + r * np.vstack([np.eye(3), -np.eye(3)])[[0, 3, 1, 4, 2, 5]]
     faces = np.array([(0, 2, 4), (2, 1, 4), (1, 3, 4), (3, 0, 4),
                       (2, 0, 5), (1, 2, 5), (3, 1, 5), (0, 3, 5)]) + offset
     return verts, faces
 
 
-def _embed(verts: np.ndarray, faces: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _embed(verts: np.ndarray, faces: np.ndarray, points: np.ndarray,
+           ) -> tuple[np.ndarray, np.ndarray]:
     """Face index and barycentric coordinates of each point (projected into its nearest face)."""
     centroids = verts[faces].mean(axis=1)
     idx = np.argmin(((points[:, None] - centroids[None]) ** 2).sum(-1), axis=1)
@@ -113,7 +116,7 @@ def synthetic_flame(num_expressions: int = 100, *, span: Sequence[np.ndarray] = 
     faces = np.vstack([face_f, eye_lf, eye_rf])
     V = len(verts)
 
-    # Lower face (below the lips, inside the jaw line) follows the jaw; the rest the head (neck joint).
+    # Lower face (below the lips, inside the jaw line) follows the jaw; the rest the neck joint.
     x, y = face_v[:, 0], face_v[:, 1]
     below = np.clip((MOUTH_Y - y) / STEP + 0.5, 0.0, 1.0)
     inside = np.clip((0.065 - np.abs(x)) / 0.015, 0.0, 1.0)

@@ -142,8 +142,8 @@ print("RESULT" + json.dumps(result))
 def _run(script: str) -> dict:
     # os._exit: bpy can hang in its exit handlers after an error; the result is already printed.
     body = textwrap.indent(script, "    ")
-    script = ("import os, traceback\ntry:\n" + body
-              + "\nexcept BaseException:\n    traceback.print_exc()\n    os._exit(1)\nos._exit(0)\n")
+    script = ("import os, traceback\ntry:\n" + body + "\nexcept BaseException:\n"
+              "    traceback.print_exc()\n    os._exit(1)\nos._exit(0)\n")
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=120, cwd=REPO)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")]

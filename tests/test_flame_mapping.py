@@ -9,8 +9,9 @@ from talkface_core import flame_mapping
 from talkface_core.animation import Animation, AnimationError
 from talkface_core.blendshapes import ARKIT_INDEX, ARKIT_NAMES
 from talkface_core.flame import FlameError, load_flame
-from talkface_core.flame_mapping import (JAW_CHANNELS, JAW_OPEN_RADIANS, arkit_fields, arkit_to_flame,
-                                         compute_mapping, jaw_jacobian, jaw_motion, mapping_for)
+from talkface_core.flame_mapping import (JAW_CHANNELS, JAW_OPEN_RADIANS, arkit_fields,
+                                         arkit_to_flame, compute_mapping, jaw_jacobian, jaw_motion,
+                                         mapping_for)
 from talkface_core.flame_synthetic import synthetic_flame, write_synthetic_flame
 
 SPANNED = ("eyeBlinkLeft", "mouthSmileRight", "browInnerUp", "mouthPucker")
@@ -62,9 +63,11 @@ def test_spanned_shapes_are_recovered_exactly(tmp_path, model):
     for name in SPANNED:
         i = ARKIT_INDEX[name]
         assert mapping.residuals[i] < 1e-6, name
-        rebuilt = spanned.exprdirs @ mapping.matrix[i, :-3] + jaw_motion(spanned, mapping.matrix[i, -3:])
+        coeffs, theta = mapping.matrix[i, :-3], mapping.matrix[i, -3:]
+        rebuilt = spanned.exprdirs @ coeffs + jaw_motion(spanned, theta)
         np.testing.assert_allclose(rebuilt, fields[i], atol=1e-8)
-    others = [i for i, n in enumerate(ARKIT_NAMES) if n not in SPANNED and not n.startswith(("jaw", "tongue"))]
+    others = [i for i, n in enumerate(ARKIT_NAMES)
+              if n not in SPANNED and not n.startswith(("jaw", "tongue"))]
     assert np.median(mapping.residuals[others]) > 0.8
 
 
