@@ -1,9 +1,11 @@
-"""Render the demo head (Cycles, CPU) at a vowel and at a bilabial, or at given shape-key values.
+"""Render the demo head (Cycles, CPU) at a vowel and at a bilabial.
 
-    python bench/render_demo.py OUT_DIR [--blend FILE] [--frames N M ...]
+    python bench/render_demo.py OUT_DIR [--size 512] [--speak "Mom bought a map." --emotion happy]
 
-Without --frames it poses the head by hand: "vowel" (jaw open, as in "ah") and "bilabial" (lips
-pressed, as in "m"). With --blend it renders that file's target at the given frames instead.
+Without --speak it poses the head by hand (neutral, vowel "ah", bilabial "m", happy). With --speak
+it synthesises the sentence with espeak-ng (which reports exact phoneme times), runs Generate
+lipsync on the demo head with the shipped model, and renders the frame in the middle of the first
+open vowel and of the first bilabial (m/b/p) of the generated animation.
 """
 from __future__ import annotations
 
@@ -74,6 +76,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
     parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--speak", help="sentence to synthesise and lipsync")
+    parser.add_argument("--emotion", default="neutral")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     from blender_addon import demo_head
@@ -82,11 +86,38 @@ def main() -> None:
     scene = bpy.context.scene
     head = demo_head.create(bpy.context)
     setup_render(scene, head, args.size)
+    if args.speak:
+        render_generated(scene, args)
+        return
     blocks = head.data.shape_keys.key_blocks
     for pose, values in POSES.items():
         for block in blocks[1:]:
             block.value = values.get(block.name, 0.0)
         print(render(scene, args.out / f"demo_{pose}.png"))
+
+
+def render_generated(scene: bpy.types.Scene, args: argparse.Namespace) -> None:
+    import soundfile
+
+    import blender_addon
+    from talkface_core.data.espeak import Espeak
+
+    audio, rate, phones = Espeak.get().synth(args.speak)
+    wav = args.out / "speech.wav"
+    soundfile.write(wav, audio, rate)
+    blender_addon.register()
+    scene.talkface.target = bpy.data.objects["TalkFace Head"]
+    bpy.ops.talkface.detect_rig()
+    bpy.ops.talkface.clip_add(filepath=str(wav))
+    clip = scene.talkface.clips[0]
+    clip.frame_start, clip.emotion, clip.intensity = 1, args.emotion, 0.7
+    bpy.ops.talkface.generate(scope="SELECTED")
+    fps = scene.render.fps / scene.render.fps_base
+    picks = {"vowel": next(p for p in phones if p[2].startswith(("a", "A", "O"))),
+             "bilabial": next(p for p in phones if p[2] in ("m", "b", "p"))}
+    for name, (start, end, phone) in picks.items():
+        scene.frame_set(1 + round((start + end) / 2 * fps))
+        print(render(scene, args.out / f"generated_{name}.png"), phone, scene.frame_current)
 
 
 if __name__ == "__main__":

@@ -409,7 +409,8 @@ def _material(name: str, colour) -> bpy.types.Material:
     mat.diffuse_color = (*colour, 1.0)
     mat.roughness = {"sclera": 0.2, "iris": 0.2, "pupil": 0.1, "lips": 0.4, "tongue": 0.35,
                      "teeth": 0.3, "hair": 0.85, "brow": 0.85}.get(name, 0.55)
-    mat.use_nodes = True
+    if not mat.node_tree:  # Blender 5.0 materials always have nodes; older ones need asking
+        mat.use_nodes = True
     bsdf = mat.node_tree.nodes.get("Principled BSDF")
     if bsdf is not None:
         bsdf.inputs["Base Color"].default_value = (*colour, 1.0)

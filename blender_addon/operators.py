@@ -187,7 +187,10 @@ class TALKFACE_OT_generate(bpy.types.Operator):
             self.report({"ERROR"}, job.error)
             return {"CANCELLED"}
         settings = _settings(context)
-        mesh = bpy.data.objects[self._mesh_name]
+        mesh = bpy.data.objects.get(self._mesh_name)
+        if mesh is None or mesh.data.shape_keys is None:
+            self.report({"ERROR"}, f'"{self._mesh_name}" was removed while generating')
+            return {"CANCELLED"}
         clips = {c.uid: c for c in settings.clips}
         for request, anim in job.results:
             clip = clips.get(request.clip_id)
