@@ -130,6 +130,15 @@ result = dict(state=sorted(state), calls=calls, name=head.name,
               arm_tracks=[t.name for t in head.parent.animation_data.nla_tracks],
               jaw=head.parent.pose.bones["jaw"].rotation_euler[0],
               exp0=key.key_blocks["Exp000"].value)
+# FBX: the baked file carries the expression curves and the jaw bone's rotation.
+fbx = {fbx!r}
+assert bpy.ops.talkface.export_fbx(filepath=fbx) == {{"FINISHED"}}
+from blender_addon import compat
+before = set(bpy.data.actions)
+bpy.ops.import_scene.fbx(filepath=fbx)
+paths = {{fc.data_path for a in set(bpy.data.actions) - before for fc in compat.action_fcurves(a)}}
+result["fbx_exp"] = any("Exp000" in p for p in paths)
+result["fbx_jaw"] = any('bones["jaw"]' in p for p in paths)
 head[flame_rig.MODEL_PROP] = ""
 try:
     bpy.ops.talkface.generate("EXEC_DEFAULT", scope="ALL")
@@ -176,14 +185,16 @@ def test_detection_and_generate_options(prelude):
     assert result["options"]["flame_model"].endswith("generic_model.npz")
 
 
-def test_generate_operator_on_flame_head(prelude, speech_wav):
+def test_generate_operator_on_flame_head(tmp_path, prelude, speech_wav):
     """The add-on end to end on a FLAME head made by "Create FLAME head from model file":
     Generate asks for FLAME output with the head's model file and keys expressions and jaw."""
-    result = _run(prelude + textwrap.dedent(_OPERATORS.format(wav=str(speech_wav))))
+    script = _OPERATORS.format(wav=str(speech_wav), fbx=str(tmp_path / "flame.fbx"))
+    result = _run(prelude + textwrap.dedent(script))
     assert result["state"] == ["FINISHED"]
     assert result["calls"][0]["output_space"] == "flame"
     assert result["calls"][0]["flame_model"].endswith("generic_model.npz")
     assert result["name"] == "FLAME-generic_model"
     assert result["key_tracks"] == result["arm_tracks"] == ["TalkFace: line1"]
     assert result["jaw"] > 0.3 and result["exp0"] != 0.0
+    assert result["fbx_exp"] and result["fbx_jaw"], "FBX carries expression and jaw curves"
     assert "choose its FLAME model file" in result["without_model"]
