@@ -340,6 +340,22 @@ def _read_cache(path: Path, model: FlameModel) -> FlameMapping | None:
     return mapping if ok else None
 
 
+# Mappings already read this session, by model file identity: the add-on maps clip after clip
+# with the same model, and parsing a 50 MB pickle for each is wasted time.
+_RECENT: dict[tuple, FlameMapping] = {}
+
+
+def _file_key(*paths: str | os.PathLike[str] | None) -> tuple:
+    key: list = []
+    for path in paths:
+        if path is not None and Path(path).is_file():
+            stat = Path(path).stat()
+            key += [str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size]
+        else:
+            key.append(path and str(path))
+    return tuple(key)
+
+
 def mapping_for(model: FlameModel | str | os.PathLike[str], landmarks: str | os.PathLike[str] | None
                 = None, *, use_cache: bool = True) -> FlameMapping:
     """The mapping for a model (loaded from its path if given one), from the cache when valid.
@@ -348,7 +364,14 @@ def mapping_for(model: FlameModel | str | os.PathLike[str], landmarks: str | os.
     ~/.cache/talkface/flame/.
     """
     if not isinstance(model, FlameModel):
-        model = load_flame(model, landmarks)
+        key = _file_key(model, landmarks)
+        if use_cache and key in _RECENT:
+            return _RECENT[key]
+        mapping = mapping_for(load_flame(model, landmarks), use_cache=use_cache)
+        _RECENT[key] = mapping
+        while len(_RECENT) > 4:
+            _RECENT.pop(next(iter(_RECENT)))
+        return mapping
     path = cache_path(model)
     if use_cache:
         for candidate in (path, _user_cache(path)):

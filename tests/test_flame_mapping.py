@@ -141,3 +141,12 @@ def test_command_prints_residual_table(model_path, capsys, tmp_path):
     bad.write_bytes(b"not a pickle")
     assert flame_mapping.main([str(bad)]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_static_51_point_embedding_gives_the_same_fields(tmp_path, model):
+    """FLAME's static embedding lacks the jaw contour; the fields never use it."""
+    arrays = synthetic_flame()
+    arrays["lmk_faces_idx"] = arrays["lmk_faces_idx"][17:]
+    arrays["lmk_bary_coords"] = arrays["lmk_bary_coords"][17:]
+    static = load_flame(write_synthetic_flame(tmp_path / "static.npz", arrays))
+    np.testing.assert_allclose(arkit_fields(static), arkit_fields(model), atol=1e-12)
