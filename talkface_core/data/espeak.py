@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
+import pickle
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,13 +55,16 @@ class Espeak:
     def __init__(self) -> None:
         name = ctypes.util.find_library("espeak-ng") or "libespeak-ng.so.1"
         self._lib = ctypes.CDLL(name)
+        self._chunks: list[np.ndarray] = []
+        self._events: list[tuple[int, str]] = []
+        self._callback = _CALLBACK(self._on_synth)  # kept alive: C holds the pointer
+        self._start()
+
+    def _start(self) -> None:
         self.sample_rate = self._lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, None,
                                                        _INITIALIZE_PHONEME_EVENTS)
         if self.sample_rate <= 0:
             raise RuntimeError("libespeak-ng failed to initialise")
-        self._chunks: list[np.ndarray] = []
-        self._events: list[tuple[int, str]] = []
-        self._callback = _CALLBACK(self._on_synth)  # kept alive: C holds the pointer
         self._lib.espeak_SetSynthCallback(self._callback)
         self._lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
                                            ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
@@ -102,3 +107,33 @@ class Espeak:
             if end > ms:
                 phones.append((ms / 1000.0, min(end / 1000.0, duration), name))
         return audio, self.sample_rate, phones
+
+
+def synth_fresh(text: str, voice: str = "en-us", prosody: Prosody = Prosody()
+                ) -> tuple[np.ndarray, int, list[tuple[float, float, str]]]:
+    """Espeak.synth in a forked child with a brand-new engine.
+
+    libespeak-ng carries filter and noise state from one utterance into the next (and cannot be
+    re-initialised in one process), so the same text would sound slightly different depending on
+    what was spoken before it. A fresh engine per utterance makes every clip bit-reproducible
+    whatever the build order; a fork costs a few milliseconds.
+    """
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 0
+        try:
+            os.close(read_fd)
+            result: object = Espeak.get().synth(text, voice, prosody)
+        except BaseException as exc:  # report any failure to the parent
+            result, code = exc, 1
+        with os.fdopen(write_fd, "wb") as fh:
+            pickle.dump(result, fh)
+        os._exit(code)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as fh:
+        result = pickle.load(fh)
+    os.waitpid(pid, 0)
+    if isinstance(result, BaseException):
+        raise result
+    return result

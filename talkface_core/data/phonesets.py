@@ -41,7 +41,7 @@ ESPEAK_EN: dict[str, str] = {
     "a": "AE", "aa": "AA", "A:": "AA", "A@": "AA+R", "0": "AA", "V": "AH", "a#": "AH",
     "@": "AH", "@2": "AH", "@5": "AH", "3": "ER", "3:": "ER", "E": "EH", "e@": "EH+AH",
     "I": "IY", "I#": "IY", "I2": "IY", "i": "IY", "i:": "IY", "i@": "IY+AH", "i@3": "IY+ER",
-    "O:": "AO", "O@": "AO+R", "o@": "OW+R", "O": "AO", "OI": "AO+IY",
+    "O:": "AO", "O2": "AO", "aI@": "AA+IY+AH", "O@": "AO+R", "o@": "OW+R", "O": "AO", "OI": "AO+IY",
     "U": "UW", "u:": "UW", "U@": "UW+AH", "oU": "OW+UW", "aI": "AA+IY", "aU": "AA+UW", "eI": "EH+IY",
 }
 

@@ -45,8 +45,9 @@ VISEMES: dict[str, tuple[dict[str, float], float, float]] = {
 VOWEL_OPENNESS: dict[str, float] = {c: VISEMES[c][0]["jaw"] for c in
                                     ("AA", "AE", "AH", "EH", "IY", "ER", "AO", "OW", "UW")}
 
-# How far (s) a phone's influence reaches past its own edges: the coarticulation window.
-REACH_S = 0.07
+# How far (s) past its own edges a phone's dominance has decayed to 1/4 (the weak end of the
+# scale): strong phones fall off faster, so a /b/ closes sharply instead of smearing closure.
+REACH_S = 0.06
 
 
 def segments(phones: Sequence[tuple[float, float, str]], phone_set: str) -> list[tuple[float, float, str]]:
@@ -75,8 +76,9 @@ def targets_and_dominance(segs: Sequence[tuple[float, float, str]], n_frames: in
         centre, half = 0.5 * (start + end), 0.5 * (end - start)
         # Flat at full dominance inside the phone, exponential decay outside it.
         outside = np.maximum(np.abs(t - centre) - half, 0.0)
-        shape = np.exp(-outside / (REACH_S / math.log(4.0)))  # 1/4 of the dominance at REACH_S
-        dom = np.where(jaw_mask, jaw_dom, lip_dom)[None, :] * shape[:, None]
+        alpha = np.where(jaw_mask, jaw_dom, lip_dom)
+        tau = REACH_S / np.log(4.0 * np.maximum(alpha, 1.0))
+        dom = alpha[None, :] * np.exp(-outside[:, None] / tau[None, :])
         num += dom * _target(cls)[None, :]
         den += dom
     # The rest pose competes weakly everywhere, so long gaps between phones relax.

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...audio import check_samples
-from ..espeak import Espeak, Prosody
+from ...audio import SAMPLE_RATE, check_samples
+from ..espeak import Prosody, synth_fresh
 from ..seeding import rng_for
 from ..sentences import sentence
 from . import Rendered
@@ -28,6 +28,7 @@ EMOTION_PROSODY: dict[str, tuple[float, float, float, float]] = {
     "surprise": (172, 82, 98, 135),
 }
 EMOTIONS_PER_SENTENCE = 3  # neutral + two others
+MIN_SECONDS = 1.0
 
 
 def jobs(seed: int, n_clips: int) -> list[dict]:
@@ -40,7 +41,9 @@ def jobs(seed: int, n_clips: int) -> list[dict]:
         for emotion in ("neutral", *others):
             intensity = 0.5 if emotion == "neutral" else float(np.round(rng.uniform(0.3, 1.0), 2))
             out.append({"id": f"tts_{i:05d}_{emotion}", "source": "tts", "text": text, "voice": voice,
-                        "emotion": str(emotion), "intensity": intensity, "sentence": f"tts_{i:05d}"})
+                        "emotion": str(emotion), "intensity": intensity, "sentence": f"tts_{i:05d}",
+                        "lead_s": round(float(rng.uniform(0.15, 0.6)), 3),
+                        "tail_s": round(float(rng.uniform(0.2, 0.6)), 3)})
     return out[:n_clips]
 
 
@@ -54,10 +57,17 @@ def prosody_for(emotion: str, intensity: float, voice: int) -> Prosody:
 
 
 def render(job: dict) -> Rendered:
-    engine = Espeak.get()
-    audio, sr, phones = engine.synth(job["text"], VOICES[job["voice"]],
+    audio, sr, phones = synth_fresh(job["text"], VOICES[job["voice"]],
                                      prosody_for(job["emotion"], job["intensity"], job["voice"]))
-    audio = check_samples(audio, sr)
+    # Silence before and after, as in a recording (and the rest pose the teacher relaxes to);
+    # at least MIN_SECONDS in all.
+    speech = check_samples(audio, sr)
+    lead = int(job["lead_s"] * SAMPLE_RATE)
+    tail = max(int(job["tail_s"] * SAMPLE_RATE), int(MIN_SECONDS * SAMPLE_RATE) - lead - len(speech))
+    audio = np.concatenate([np.zeros(lead, np.float32), speech, np.zeros(tail, np.float32)])
+    shift = lead / SAMPLE_RATE
+    phones = ([(0.0, shift, "_")] + [(s + shift, e + shift, p) for s, e, p in phones]
+              + [(shift + len(speech) / SAMPLE_RATE, len(audio) / SAMPLE_RATE, "_")])
     meta = {"emotion": job["emotion"], "intensity": job["intensity"], "speaker": f"espeak_{job['voice']:02d}",
             "style": STYLE_BASE + job["voice"], "text": job["text"], "sentence": job["sentence"],
             "source_emotion": job["emotion"], "voice": VOICES[job["voice"]], **license_fields("tts")}
