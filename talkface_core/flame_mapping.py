@@ -38,7 +38,6 @@ MAPPING_VERSION = 1  # bump when the shape definitions or the solve change: inva
 JAW_OPEN_RADIANS = 0.45  # ARKit jawOpen = 1: about 26 degrees of jaw rotation
 JAW_CHANNELS = ("JawRotX", "JawRotY", "JawRotZ")  # jaw axis-angle, radians, FLAME's model frame
 _RIDGE = 1e-8  # relative Tikhonov term: keeps the solve defined if the basis is rank deficient
-_CONVERGED = 1e-7  # radians: a jaw update this small ends the Gauss-Newton iterations
 
 
 def expression_channels(count: int) -> tuple[str, ...]:
@@ -305,8 +304,6 @@ def compute_mapping(model: FlameModel, iterations: int = 4) -> FlameMapping:
             coeffs += step[:E]
             # The Jacobian is of a rotation applied after theta: compose, do not add.
             theta = _axis_angle(_rotation_of(step[E:]) @ _rotation_of(theta))
-            if np.abs(step[E:]).max() < _CONVERGED:
-                break
         fitted = exp @ coeffs + jaw_motion(model, theta).ravel()
         matrix[k] = np.concatenate([coeffs, theta])
         residuals[k] = np.linalg.norm(target - fitted) / np.linalg.norm(target)
