@@ -73,3 +73,24 @@ def test_other_seed_other_corpus(corpus, tmp_path: Path) -> None:
     assert set(first) != {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()} \
         or any(first[k] != hashlib.sha256((tmp_path / k).read_bytes()).hexdigest() for k in first
                if (tmp_path / k).exists())
+
+
+def test_augmented_copies_keep_labels_in_step(tmp_path: Path) -> None:
+    assert main(["data", "build", "--out", str(tmp_path), "--sources", "tts", "--clips", "2",
+                 "--seed", "1", "--augment", "3", "--workers", "1", "--quiet"]) == 0
+    records = {json.loads(x)["id"]: json.loads(x) for x in (tmp_path / "manifest.jsonl").read_text().splitlines()}
+    assert len(records) == 8
+    for rid, rec in records.items():
+        if "augment" not in rec:
+            continue
+        base = records[rec["base_id"]]
+        speed = rec["augment"]["speed"]
+        assert abs(rec["duration"] - base["duration"] / speed) < 0.01
+        with np.load(tmp_path / rec["npz"]) as z, np.load(tmp_path / base["npz"]) as zb:
+            assert np.allclose(z["phones"]["end"] * speed, zb["phones"]["end"], atol=1e-3)
+            assert abs(len(z["weights"]) - len(zb["weights"]) / speed) <= 1
+        import soundfile as sf
+        noisy, _ = sf.read(tmp_path / rec["wav"])
+        clean, _ = sf.read(tmp_path / base["wav"])
+        if speed == 1.0:
+            assert not np.allclose(noisy, clean, atol=1e-3)  # it was degraded

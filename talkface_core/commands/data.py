@@ -18,6 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     b.add_argument("--seed", type=int, required=True)
     b.add_argument("--data-dir", type=Path, default=REPO_DATA, help="folder with ravdess/ and emodb/")
     b.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    b.add_argument("--augment", type=int, default=0, metavar="K",
+                   help="also write K degraded copies of every clip (noise, reverb, band limit, gain, "
+                        "resample round trip, slight speed change with timings scaled)")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
     p = sub.add_parser("plot", help="save a PNG of a clip's teacher curves over its waveform")
     p.add_argument("corpus", type=Path)
@@ -34,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         if unknown:
             raise SystemExit(f"unknown sources {sorted(unknown)}; choose from {SOURCES}")
         summary = build(args.out, sources, args.clips, args.seed, args.data_dir, args.workers,
-                        progress=not args.quiet)
+                        progress=not args.quiet, augment=args.augment)
         print(json.dumps(summary, indent=1))
         return 0
     from talkface_core.data.plot import plot_clip

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .augment import change_speed, degrade
 from .clipio import phones_array, read_record, write_clip
 from .sources import Rendered, emodb, ravdess, tts
+from .seeding import rng_for
 from .teacher import FPS, teach
 
 SOURCES = ("tts", "ravdess", "emodb")
@@ -25,7 +27,8 @@ RENDERERS: dict[str, Callable[[dict], Rendered]] = {
     "tts": tts.render, "ravdess": ravdess.render, "emodb": emodb.render}
 
 
-def plan(sources: list[str], n_tts: int, seed: int, data_dir: Path) -> list[dict]:
+def plan(sources: list[str], n_tts: int, seed: int, data_dir: Path, augment: int = 0) -> list[dict]:
+    """All jobs, each clip followed by `augment` degraded copies (ids "<id>_aug<k>")."""
     out: list[dict] = []
     if "tts" in sources:
         out += tts.jobs(seed, n_tts)
@@ -34,7 +37,9 @@ def plan(sources: list[str], n_tts: int, seed: int, data_dir: Path) -> list[dict
             if not (data_dir / name).is_dir():
                 raise FileNotFoundError(f"{data_dir / name} not found (pass --data-dir)")
             out += module.jobs(data_dir)
-    return out
+    return [dict(job, **extra) for job in out
+            for extra in [{}] + [{"id": f"{job['id']}_aug{k}", "augment": k, "base_id": job["id"]}
+                                 for k in range(1, augment + 1)]]
 
 
 def make_clip(job: dict, seed: int, clips_dir: Path) -> dict:
@@ -43,20 +48,35 @@ def make_clip(job: dict, seed: int, clips_dir: Path) -> dict:
         r = RENDERERS[job["source"]](job)
     except Exception as exc:  # an unalignable or unreadable clip is reported, not fatal
         return {"id": job["id"], "source": job["source"], "error": f"{type(exc).__name__}: {exc}"}
-    m = r.meta
-    weights = teach(r.audio, r.phones, r.phone_set, emotion=m["emotion"], intensity=m["intensity"],
-                    style=m["style"], seed=seed, clip_id=job["id"])
+    clean, audio, phones, m = r.audio, r.audio, r.phones, r.meta
+    if job.get("augment"):
+        clean, audio, phones, m = _augmented(r, job, seed)
+    # Augmented copies share their original's idle motion (blinks, brows): same clip seed.
+    weights = teach(clean, phones, r.phone_set, emotion=m["emotion"], intensity=m["intensity"],
+                    style=m["style"], seed=seed, clip_id=job.get("base_id", job["id"]))
     record = {"id": job["id"], "source": job["source"], **m, "phone_set": r.phone_set,
-              "duration": round(len(r.audio) / 16000, 4), "frames": int(len(weights)), "fps": FPS,
+              "duration": round(len(audio) / 16000, 4), "frames": int(len(weights)), "fps": FPS,
               "wav": f"clips/{job['id']}.wav", "npz": f"clips/{job['id']}.npz"}
-    arrays = {"weights": weights, "phones": phones_array(r.phones), "fps": np.float32(FPS),
+    arrays = {"weights": weights, "phones": phones_array(phones), "fps": np.float32(FPS),
               "phone_set": np.str_(r.phone_set)}
     for key in ("emotion", "speaker", "text", "sentence", "source", "license"):
         arrays[key] = np.str_(record[key])
     arrays["intensity"] = np.float32(m["intensity"])
     arrays["style"] = np.int64(m["style"])
-    write_clip(clips_dir, job["id"], r.audio, arrays, record)
+    write_clip(clips_dir, job["id"], audio, arrays, record)
     return record
+
+
+def _augmented(r: Rendered, job: dict, seed: int) -> tuple[np.ndarray, np.ndarray, list, dict]:
+    """(clean, degraded, phones, meta): a slight speed change on the clean audio with the phones
+    scaled to match, then degradation. The teacher reads the clean voice, so labels follow the
+    words, not the noise."""
+    rng = rng_for(seed, f"augment:{job['id']}")
+    factor = round(float(rng.uniform(0.92, 1.08)), 3) if rng.random() < 0.5 else 1.0
+    clean = change_speed(r.audio, factor) if factor != 1.0 else r.audio
+    phones = [(s / factor, e / factor, p) for s, e, p in r.phones]
+    audio, done = degrade(clean, rng)
+    return clean, audio, phones, dict(r.meta, augment=dict(done, speed=factor), base_id=job["base_id"])
 
 
 def _worker(args: tuple[dict, int, str]) -> dict:
@@ -66,12 +86,12 @@ def _worker(args: tuple[dict, int, str]) -> dict:
 
 
 def build(out: Path, sources: list[str], n_tts: int, seed: int, data_dir: Path, workers: int,
-          progress: bool = True) -> dict:
+          progress: bool = True, augment: int = 0) -> dict:
     """Build (or finish) a corpus in `out`; returns a summary with counts, hours and failures."""
     t0 = time.time()
     clips_dir = out / "clips"
     clips_dir.mkdir(parents=True, exist_ok=True)
-    jobs = plan(sources, n_tts, seed, data_dir)
+    jobs = plan(sources, n_tts, seed, data_dir, augment)
     records = {j["id"]: rec for j in jobs if (rec := read_record(clips_dir, j["id"])) is not None}
     todo = [j for j in jobs if j["id"] not in records]
     failures: list[dict] = []
