@@ -1,0 +1,111 @@
+"""`talkface bench`: speed and memory of generate() on 10 s / 60 s / 600 s of audio.
+
+Each duration runs in a fresh process so peak memory (RSS, and tracemalloc's peak of Python-side
+allocations such as numpy arrays) belongs to that run alone. Speeds are reported as real-time
+factors and as ratios to two baselines timed in the same process: the log-mel feature extraction
+alone and the loudness jaw flap. The audio is a speech-like synthetic signal (voiced harmonics
+gated at a syllable rate): the network's cost does not depend on what is said.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import resource
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_DURATIONS = (10.0, 60.0, 600.0)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--durations", type=float, nargs="+", default=list(DEFAULT_DURATIONS),
+                        help="audio lengths in seconds")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    parser.add_argument("--checkpoint", type=Path, default=None)
+    parser.add_argument("--repeats", type=int, default=3, help="best of N timings")
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+
+
+def speechlike(seconds: float, seed: int = 0) -> np.ndarray:
+    """Voiced harmonics (100-180 Hz pitch glide) gated at ~4 syllables a second, plus pauses."""
+    from ..audio import SAMPLE_RATE
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    f0 = 140 + 40 * np.sin(2 * np.pi * 0.3 * t)
+    phase = 2 * np.pi * np.cumsum(f0) / SAMPLE_RATE
+    voice = sum(np.sin(k * phase) / k for k in range(1, 12))
+    gate = np.clip(np.sin(2 * np.pi * 4.0 * t), 0, None) * (np.sin(2 * np.pi * 0.2 * t) > -0.6)
+    noise = rng.normal(0, 0.01, len(t))
+    return (0.3 * voice * gate / 3 + noise).astype(np.float32)
+
+
+def _measure(seconds: float, device: str, checkpoint: str | None, repeats: int) -> dict:
+    import torch
+
+    from ..inference import generate, load_model
+    from ..model.baselines import jaw_flap
+    from ..model.features import frame_range, log_mel, num_frames
+    from ..model.network import parameter_count
+
+    samples = speechlike(seconds)
+    model, config = load_model(checkpoint, "cpu")
+    generate(samples[:16000], device=device, checkpoint=checkpoint)  # load + warm up
+
+    def best(fn) -> float:
+        times = []
+        for _ in range(max(1, repeats if seconds <= 60 else 1)):
+            t0 = time.perf_counter()
+            fn()
+            if device != "cpu" and torch.cuda.is_available():
+                torch.cuda.synchronize()
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    t_features = best(lambda: log_mel(frame_range(samples, 0, num_frames(len(samples)))))
+    mean = np.full(52, 0.05, np.float32)
+    t_flap = best(lambda: jaw_flap(samples, mean, 0.5))
+    tracemalloc.start()
+    t_gen = best(lambda: generate(samples, emotion="happy", device=device, checkpoint=checkpoint))
+    _, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"seconds": seconds, "device": device, "threads": torch.get_num_threads(),
+            "generate_s": t_gen, "rtf": t_gen / seconds, "features_s": t_features,
+            "jaw_flap_s": t_flap, "vs_features": t_gen / t_features, "vs_jaw_flap": t_gen / t_flap,
+            "audio_mb": samples.nbytes / 2**20, "traced_peak_mb": traced_peak / 2**20,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "parameters": parameter_count(model)}
+
+
+def _worker(args: tuple) -> dict:
+    return _measure(*args)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..model.checkpoint import default_checkpoint
+
+    ckpt = str(args.checkpoint) if args.checkpoint else None
+    ctx = mp.get_context("spawn")
+    rows = []
+    for seconds in args.durations:
+        with ctx.Pool(1) as pool:
+            rows.append(pool.apply(_worker, ((seconds, args.device, ckpt, args.repeats),)))
+    path = Path(ckpt) if ckpt else default_checkpoint()
+    size_mb = path.with_suffix(".safetensors").stat().st_size / 2**20
+    print(f"checkpoint {path.name}: {size_mb:.2f} MB, {rows[0]['parameters']:,} parameters; "
+          f"device {args.device}, {rows[0]['threads']} threads, {os.cpu_count()} CPUs\n")
+    print("| audio s | generate s | RTF | x features-only | x jaw flap | peak RSS MB | "
+          "traced peak MB | audio MB |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['seconds']:g} | {r['generate_s']:.3f} | {r['rtf']:.4f} | {r['vs_features']:.1f} | "
+              f"{r['vs_jaw_flap']:.1f} | {r['peak_rss_mb']:.0f} | {r['traced_peak_mb']:.1f} | "
+              f"{r['audio_mb']:.1f} |")
+    if args.json:
+        args.json.write_text(json.dumps({"checkpoint_mb": size_mb, "rows": rows}, indent=1) + "\n")
+    return 0

@@ -1,0 +1,30 @@
+"""`talkface evaluate --data CORPUS --ckpt CKPT [CKPT...]`: held-out metrics with baselines."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, required=True, help="corpus folder (manifest.jsonl)")
+    parser.add_argument("--ckpt", type=Path, nargs="+", default=None,
+                        help="checkpoint(s) to compare (default: the shipped one)")
+    parser.add_argument("--max-clips", type=int, default=0, help="evaluate a seeded sample of clips")
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..evaluate import beats_baselines, evaluate, format_table, save_json
+    from ..model.checkpoint import default_checkpoint
+
+    ckpts = args.ckpt or [default_checkpoint()]
+    results = evaluate(args.data, ckpts, max_clips=args.max_clips, show_progress=not args.quiet)
+    print(format_table(results))
+    for ckpt in ckpts:
+        verdict = beats_baselines(results, Path(ckpt).stem)
+        print(f"\n{Path(ckpt).stem} beats both baselines on every lip metric: "
+              + ", ".join(f"{g}: {'yes' if ok else 'NO'}" for g, ok in verdict.items()))
+    if args.json:
+        save_json(results, args.json)
+    return 0

@@ -1,0 +1,59 @@
+"""`talkface generate AUDIO -o OUT.{json,csv,npz}`: one audio file -> animation file."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..blendshapes import EMOTIONS
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("audio", type=Path, help="speech recording (wav, flac, ogg, mp3)")
+    parser.add_argument("-o", "--output", type=Path, required=True,
+                        help="output file: .json (talkface), .csv (Live Link Face) or .npz")
+    parser.add_argument("--emotion", default="neutral", choices=(*EMOTIONS, "auto"),
+                        help="expression to animate; 'auto' reads it from the voice")
+    parser.add_argument("--intensity", type=float, default=0.5, help="0 (neutral face) .. 1")
+    parser.add_argument("--style", type=int, default=0, help="speaking style id (0 = generic)")
+    parser.add_argument("--fps", type=float, default=24.0, help="frame rate of the output")
+    parser.add_argument("--smoothing", type=float, default=0.0, help="0 (off) .. 1")
+    parser.add_argument("--no-blinks", action="store_true", help="do not add natural blinks")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the blink timing")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    parser.add_argument("--checkpoint", type=Path, default=None, help="checkpoint (.safetensors)")
+    parser.add_argument("--output-space", default="arkit52", choices=("arkit52", "flame"))
+    parser.add_argument("--flame-model", type=Path, default=None, help="FLAME model (output-space flame)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ..animation import AnimationError
+    from ..audio import AudioError
+    from ..inference import CheckpointError, generate
+
+    bar = tqdm(total=1, desc="generating", unit="window", disable=args.quiet)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        anim = generate(args.audio, emotion=args.emotion, intensity=args.intensity, style=args.style,
+                        fps=args.fps, device=args.device, output_space=args.output_space,
+                        flame_model=args.flame_model, checkpoint=args.checkpoint,
+                        smoothing=args.smoothing, blinks=not args.no_blinks, progress=progress,
+                        seed=args.seed)
+        anim.save(args.output)
+    except (AudioError, AnimationError, CheckpointError, ValueError) as exc:
+        bar.close()
+        print(f"talkface generate: error: {exc}", file=sys.stderr)
+        return 2
+    bar.close()
+    if not args.quiet:
+        print(f"wrote {args.output}: {anim.num_frames} frames at {anim.fps:g} fps, "
+              f"{len(anim.names)} channels, {anim.duration:.2f} s")
+    return 0

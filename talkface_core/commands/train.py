@@ -1,0 +1,36 @@
+"""`talkface train --data CORPUS --out CKPT`: train the generator (resumable, seeded)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ..train import TrainConfig
+
+    d = TrainConfig.__dataclass_fields__
+    parser.add_argument("--data", type=Path, required=True, help="corpus folder (manifest.jsonl)")
+    parser.add_argument("--out", type=Path, required=True, help="checkpoint path (NAME.safetensors)")
+    parser.add_argument("--steps", type=int, default=d["steps"].default)
+    parser.add_argument("--batch", type=int, default=d["batch"].default)
+    parser.add_argument("--lr", type=float, default=d["lr"].default)
+    parser.add_argument("--seed", type=int, default=d["seed"].default)
+    parser.add_argument("--hidden", type=int, default=d["hidden"].default, help="network width")
+    parser.add_argument("--max-clips", type=int, default=0, help="use only this many clips (smoke runs)")
+    parser.add_argument("--research", action="store_true",
+                        help="also train on non-commercial/research-only clips (RAVDESS, EmoDB); "
+                             "the checkpoint is then marked non-commercial")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda (AMP bf16 on cuda)")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT's training state")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..train import TrainConfig, train
+
+    cfg = TrainConfig(data=str(args.data), out=str(args.out), steps=args.steps, batch=args.batch,
+                      lr=args.lr, seed=args.seed, hidden=args.hidden, max_clips=args.max_clips,
+                      research=args.research, device=args.device)
+    path = train(cfg, resume=args.resume, show_progress=not args.quiet)
+    print(f"wrote {path} and {path.with_suffix('.json')}")
+    return 0

@@ -1,0 +1,99 @@
+"""talkface_core.generate: audio -> Animation. The one entry point that runs the network
+(the CLI, the Blender add-on and the benchmarks all call it)."""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .animation import Animation
+from .audio import SAMPLE_RATE, check_samples, load_audio
+from .blendshapes import EMOTIONS
+from .model.checkpoint import CheckpointError, load_checkpoint
+from .model.features import FEATURE_RATE
+from .model.network import TalkNet
+from .model.streaming import Cancelled, run_windows
+from .postprocess import add_blinks, smooth
+
+__all__ = ["generate", "Cancelled", "CheckpointError", "load_model", "resolve_device"]
+
+OUTPUT_SPACES = ("arkit52", "flame")
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' requested but no CUDA GPU is available; use 'cpu' or 'auto'")
+    return dev
+
+
+@lru_cache(maxsize=4)
+def _cached_model(path: str | None, device: str) -> tuple[TalkNet, dict]:
+    return load_model(path, device)
+
+
+def load_model(checkpoint: str | os.PathLike[str] | None, device: str | torch.device = "cpu"
+               ) -> tuple[TalkNet, dict]:
+    return load_checkpoint(checkpoint, device)
+
+
+def _emotion_vector(emotion: str) -> np.ndarray | None:
+    if emotion == "auto":
+        return None
+    if emotion not in EMOTIONS:
+        raise ValueError(f"emotion must be one of {', '.join(EMOTIONS)} or 'auto', got {emotion!r}")
+    vec = np.zeros(len(EMOTIONS), dtype=np.float32)
+    vec[EMOTIONS.index(emotion)] = 1.0
+    return vec
+
+
+def generate(audio: str | os.PathLike[str] | np.ndarray, emotion: str = "neutral",
+             intensity: float = 0.5, style: int = 0, fps: float = 24.0, device: str = "auto",
+             output_space: str = "arkit52", flame_model: str | os.PathLike[str] | None = None,
+             checkpoint: str | os.PathLike[str] | None = None, smoothing: float = 0.0,
+             blinks: bool = True, progress: Callable[[int, int], None] | None = None,
+             cancel: Callable[[], bool] | None = None, *, seed: int = 0) -> Animation:
+    """Facial animation for a voice recording.
+
+    audio: a file path, or float32 mono samples at 16 kHz. emotion: one of EMOTIONS or "auto"
+    (read from the voice). intensity: 0 (neutral face) .. 1 (full emotion). style: a speaking
+    style id of the checkpoint. smoothing: 0 (off) .. 1 (0.25 s Savitzky-Golay). blinks: add
+    natural blinks (seeded by `seed`). progress(done, total) is called after each window;
+    cancel() is polled between windows and raises Cancelled when it returns True.
+    output_space "flame" (with flame_model) maps the ARKit result to FLAME coefficients.
+    """
+    if output_space not in OUTPUT_SPACES:
+        raise ValueError(f"output_space must be one of {OUTPUT_SPACES}, got {output_space!r}")
+    if output_space == "flame" and flame_model is None:
+        raise ValueError("output_space='flame' needs flame_model (path to a FLAME model file)")
+    intensity = float(intensity)
+    if not 0.0 <= intensity <= 1.0:
+        raise ValueError(f"intensity must be in [0, 1], got {intensity}")
+    emo = _emotion_vector(emotion)
+    dev = resolve_device(device)
+    model, config = _cached_model(None if checkpoint is None else str(Path(checkpoint).resolve()), str(dev))
+    n_styles = model.cfg.n_styles
+    if not (isinstance(style, (int, np.integer)) and 0 <= style < n_styles):
+        raise ValueError(f"style must be an integer in [0, {n_styles - 1}], got {style!r}")
+
+    if isinstance(audio, np.ndarray):
+        samples = check_samples(audio, SAMPLE_RATE)
+    else:
+        samples = load_audio(audio)
+    weights = run_windows(model, samples, emotion=emo, intensity=intensity, style=int(style),
+                          device=dev, progress=progress, cancel=cancel)
+    anim = Animation(config["output_names"], FEATURE_RATE, weights).resample(fps)
+    if smoothing:
+        anim = smooth(anim, smoothing)
+    if blinks:
+        anim = add_blinks(anim, seed)
+    if output_space == "flame":
+        from .flame_mapping import arkit_to_flame  # owned by the FLAME engineer
+        anim = arkit_to_flame(anim, flame_model)
+    return anim

@@ -1,0 +1,1 @@
+"""The generator network, its features, checkpoints, streaming and losses."""

@@ -1,0 +1,32 @@
+"""Two reference methods every checkpoint is compared against, measured in the same run:
+the mean pose (no motion at all) and a loudness-driven jaw flap (what simple lip-sync tools do)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..blendshapes import ARKIT_INDEX
+from .features import HOP, N_FFT, num_frames
+
+_JAW = ARKIT_INDEX["jawOpen"]
+
+
+def frame_loudness(samples: np.ndarray) -> np.ndarray:
+    """RMS per feature frame (same centres as the log-mel frames), scaled to 0..1 by the
+    utterance's 95th percentile so gain does not matter."""
+    n = num_frames(len(samples))
+    padded = np.pad(samples, (N_FFT // 2, N_FFT // 2))
+    idx = np.arange(n)[:, None] * HOP + np.arange(N_FFT)[None, :]
+    rms = np.sqrt((padded[np.minimum(idx, len(padded) - 1)] ** 2).mean(1))
+    ref = np.percentile(rms, 95)
+    return np.clip(rms / ref, 0, 1) if ref > 0 else np.zeros(n)
+
+
+def mean_pose(mean: np.ndarray, frames: int) -> np.ndarray:
+    return np.repeat(mean[None].astype(np.float32), frames, 0)
+
+
+def jaw_flap(samples: np.ndarray, mean: np.ndarray, jaw_peak: float) -> np.ndarray:
+    """Mean pose with jawOpen following loudness, peaking at the training data's typical peak."""
+    out = mean_pose(mean, num_frames(len(samples)))
+    out[:, _JAW] = frame_loudness(samples) * jaw_peak
+    return out

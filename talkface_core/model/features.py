@@ -1,0 +1,99 @@
+"""Log-mel front end: 16 kHz samples -> 80 log-mel bands at 50 frames a second.
+
+Frame f is centred on sample f * HOP (time f / 50 s), so frame times are exact and any slice of
+frames can be computed from a slice of samples: `frame_range` gives the same numbers as the whole
+file, which is what lets long audio stream through the network in windows without seams.
+
+Normalisation is per utterance (per-band mean, one global scale): a gain change or a different
+microphone tilt adds a constant per band in the log domain, and that constant is removed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..audio import SAMPLE_RATE
+
+HOP = 320            # 20 ms -> 50 frames a second
+N_FFT = 512
+WIN = 400            # 25 ms analysis window
+N_MELS = 80
+FEATURE_RATE = SAMPLE_RATE / HOP
+_LOG_FLOOR = 1e-8    # about -80 dB under full scale: silence does not dominate the statistics
+_MIN_SCALE = 0.5
+
+
+def num_frames(num_samples: int) -> int:
+    return num_samples // HOP + 1
+
+
+def _mel_filterbank() -> np.ndarray:
+    """HTK mel triangles (N_MELS x N_FFT/2+1), 20 Hz - 7.6 kHz."""
+    def hz_to_mel(f: np.ndarray) -> np.ndarray:
+        return 2595.0 * np.log10(1.0 + f / 700.0)
+
+    def mel_to_hz(m: np.ndarray) -> np.ndarray:
+        return 700.0 * (10 ** (m / 2595.0) - 1.0)
+
+    mels = np.linspace(hz_to_mel(np.array(20.0)), hz_to_mel(np.array(7600.0)), N_MELS + 2)
+    hz = mel_to_hz(mels)
+    bins = np.linspace(0, SAMPLE_RATE / 2, N_FFT // 2 + 1)
+    lo, mid, hi = hz[:-2, None], hz[1:-1, None], hz[2:, None]
+    tri = np.minimum((bins - lo) / (mid - lo), (hi - bins) / (hi - mid))
+    return np.maximum(tri, 0.0).astype(np.float32)
+
+
+_FILTERS = torch.from_numpy(_mel_filterbank())
+_WINDOW = torch.hann_window(WIN, periodic=True)
+
+
+def frame_range(samples: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """The samples frames [start, stop) need, zero-padded outside the signal."""
+    first = start * HOP - N_FFT // 2
+    last = (stop - 1) * HOP + N_FFT // 2
+    out = np.zeros(last - first, dtype=np.float32)
+    lo, hi = max(first, 0), min(last, len(samples))
+    if hi > lo:
+        out[lo - first:hi - first] = samples[lo:hi]
+    return out
+
+
+def log_mel(segment: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """Raw log-mel (frames x N_MELS) of a segment produced by frame_range (no centring padding)."""
+    x = torch.as_tensor(segment, dtype=torch.float32)
+    spec = torch.stft(x, N_FFT, HOP, WIN, window=_WINDOW, center=False, return_complex=True)
+    power = spec.real ** 2 + spec.imag ** 2
+    return torch.log(_FILTERS @ power + _LOG_FLOOR).T.contiguous()
+
+
+@dataclass
+class FeatureStats:
+    """Running per-band sums over an utterance, so normalisation can be computed in chunks."""
+    count: int = 0
+    total: torch.Tensor | None = None
+    total_sq: torch.Tensor | None = None
+
+    def add(self, mel: torch.Tensor) -> None:
+        s, s2 = mel.double().sum(0), (mel.double() ** 2).sum(0)
+        self.total = s if self.total is None else self.total + s
+        self.total_sq = s2 if self.total_sq is None else self.total_sq + s2
+        self.count += mel.shape[0]
+
+    def normaliser(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mean per band, one scale): x_norm = (x - mean) / scale."""
+        if self.count == 0:
+            raise ValueError("no frames to normalise")
+        mean = self.total / self.count
+        var = (self.total_sq / self.count - mean ** 2).clamp_min(0).mean()
+        return mean.float(), var.sqrt().clamp_min(_MIN_SCALE).float()
+
+
+def utterance_features(samples: np.ndarray) -> torch.Tensor:
+    """Normalised log-mel of a whole (short) utterance: what training sees."""
+    mel = log_mel(frame_range(samples, 0, num_frames(len(samples))))
+    stats = FeatureStats()
+    stats.add(mel)
+    mean, scale = stats.normaliser()
+    return (mel - mean) / scale

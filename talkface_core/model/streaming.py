@@ -1,0 +1,91 @@
+"""Run the network over audio of any length in overlapping windows, in bounded memory.
+
+Pass 1 reads the features window by window to get the utterance normaliser. Pass 2 runs each
+window with `context` extra frames either side (cut off again), and cross-fades consecutive
+windows over `overlap` frames. The network's receptive field is smaller than the context, so each
+kept frame equals what one pass over the whole file would give, and the cross-fade blends two
+nearly identical curves: no seam, whatever the window size.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import torch
+
+from .features import FeatureStats, frame_range, log_mel, num_frames
+from .network import TalkNet
+
+WINDOW_FRAMES = 1500     # 30 s of output per window
+OVERLAP_FRAMES = 50      # 1 s cross-fade
+
+
+class Cancelled(Exception):
+    """The caller's cancel() returned True; generation stopped between windows."""
+
+
+def _spans(total: int, window: int, overlap: int) -> list[tuple[int, int]]:
+    step = window - overlap
+    starts = range(0, max(total - overlap, 1), step)
+    return [(s, min(s + window, total)) for s in starts]
+
+
+def _check(cancel: Callable[[], bool] | None) -> None:
+    if cancel is not None and cancel():
+        raise Cancelled("generation cancelled")
+
+
+def _stats_chunks(samples: np.ndarray, total: int, window: int) -> Iterator[torch.Tensor]:
+    for start in range(0, total, window):
+        yield log_mel(frame_range(samples, start, min(start + window, total)))
+
+
+def run_windows(model: TalkNet, samples: np.ndarray, *, emotion: np.ndarray | None,
+                intensity: float, style: int, device: torch.device,
+                window: int = WINDOW_FRAMES, overlap: int = OVERLAP_FRAMES,
+                progress: Callable[[int, int], None] | None = None,
+                cancel: Callable[[], bool] | None = None) -> np.ndarray:
+    """(frames, n_outputs) float32 weights at the feature rate. emotion: one-hot/probabilities
+    over EMOTIONS, or None for the voice's own reading."""
+    if overlap * 2 > window:
+        raise ValueError("overlap must be at most half the window")
+    total = num_frames(len(samples))
+    spans = _spans(total, window, overlap)
+    n_stats = -(-total // window)
+    steps = n_stats + len(spans)
+    done = 0
+
+    stats = FeatureStats()
+    for mel in _stats_chunks(samples, total, window):
+        _check(cancel)
+        stats.add(mel)
+        done += 1
+        if progress:
+            progress(done, steps)
+    mean, scale = stats.normaliser()
+
+    context = model.cfg.context_frames() + 1
+    out = np.zeros((total, model.cfg.n_outputs), dtype=np.float32)
+    fade_in = np.linspace(0.0, 1.0, overlap + 2, dtype=np.float32)[1:-1, None]
+    emo = None if emotion is None else torch.as_tensor(emotion, dtype=torch.float32, device=device)[None]
+    style_t = torch.tensor([style], device=device)
+    level = torch.tensor([float(intensity)], device=device)
+    prev_end = 0
+    for start, stop in spans:
+        _check(cancel)
+        lo, hi = max(start - context, 0), min(stop + context, total)
+        mel = ((log_mel(frame_range(samples, lo, hi)) - mean) / scale).to(device)
+        with torch.inference_mode():
+            y = model(mel[None], emo, style_t, level)[0, start - lo:stop - lo].float().cpu().numpy()
+        seam = min(prev_end - start, stop - start)
+        if seam > 0:  # cross-fade the frames the previous window already wrote
+            ramp = fade_in if seam == overlap else np.linspace(0, 1, seam + 2, dtype=np.float32)[1:-1, None]
+            out[start:start + seam] = out[start:start + seam] * (1 - ramp) + y[:seam] * ramp
+            out[start + seam:stop] = y[seam:]
+        else:
+            out[start:stop] = y
+        prev_end = stop
+        done += 1
+        if progress:
+            progress(done, steps)
+    return out

@@ -1,0 +1,59 @@
+"""Smoothing, blinks and intensity shaping."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from talkface_core.animation import Animation
+from talkface_core.blendshapes import ARKIT_INDEX, ARKIT_NAMES
+from talkface_core.postprocess import add_blinks, blink_times, shape_intensity, smooth
+
+BLINK = ARKIT_INDEX["eyeBlinkLeft"]
+
+
+def _anim(seconds=60.0, fps=30.0, seed=0):
+    rng = np.random.default_rng(seed)
+    w = np.clip(0.3 + 0.05 * rng.normal(size=(int(seconds * fps), 52)), 0, 1)
+    w[:, BLINK] = w[:, ARKIT_INDEX["eyeBlinkRight"]] = 0
+    return Animation(ARKIT_NAMES, fps, w)
+
+
+def test_blinks_have_human_timing_and_are_seeded():
+    times = blink_times(600.0, seed=1)
+    gaps = np.diff(times)
+    assert 10 <= len(times) / 10 <= 25          # 10-25 blinks a minute
+    assert gaps.min() >= 1.0 and gaps.std() > 0.5
+    assert np.array_equal(times, blink_times(600.0, seed=1))
+    assert not np.array_equal(times, blink_times(600.0, seed=2))
+
+
+def test_blinks_close_the_eyes_briefly():
+    anim = add_blinks(_anim(), seed=0)
+    lid = anim.channel("eyeBlinkLeft")
+    assert lid.max() > 0.95 and (lid > 0.5).mean() < 0.1
+    assert np.array_equal(lid, anim.channel("eyeBlinkRight"))
+
+
+def test_no_blink_over_existing_blinks():
+    anim = _anim(20.0)
+    w = anim.weights.copy()
+    w[:, BLINK] = 0.5   # the character already has its eyes half shut throughout
+    out = add_blinks(anim.with_weights(w), seed=0)
+    assert np.array_equal(out.channel("eyeBlinkLeft"), w[:, BLINK])
+
+
+def test_smoothing_reduces_jitter_and_keeps_length():
+    anim = _anim(5.0)
+    s = smooth(anim, 1.0)
+    assert s.num_frames == anim.num_frames
+    assert np.abs(np.diff(s.weights, 2, axis=0)).mean() < 0.3 * np.abs(np.diff(anim.weights, 2, axis=0)).mean()
+    assert smooth(anim, 0.0) is anim
+    with pytest.raises(ValueError):
+        smooth(anim, 2.0)
+
+
+def test_shape_intensity_scales_regions_separately():
+    anim = _anim(1.0)
+    out = shape_intensity(anim, lips=0.0, expression=2.0)
+    assert (out.channel("jawOpen") == 0).all()
+    assert np.allclose(out.channel("browInnerUp"), np.clip(2 * anim.channel("browInnerUp"), 0, 1))
