@@ -29,6 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--curves", default="jawOpen,mouthClose,mouthPucker,mouthSmileLeft,browInnerUp,eyeBlinkLeft")
 
 
+    c = sub.add_parser("compare", help="teacher jawOpen vs MediaPipe ARKit curves (lag, correlation)")
+    c.add_argument("--talkvid", type=Path, default=REPO_DATA / "talkvid")
+
+
 def run(args: argparse.Namespace) -> int:
     if args.action == "build":
         from talkface_core.data.build import SOURCES, build
@@ -39,6 +43,18 @@ def run(args: argparse.Namespace) -> int:
         summary = build(args.out, sources, args.clips, args.seed, args.data_dir, args.workers,
                         progress=not args.quiet, augment=args.augment)
         print(json.dumps(summary, indent=1))
+        return 0
+    if args.action == "compare":
+        from talkface_core.data.compare import compare_dir
+        rows = compare_dir(args.talkvid)
+        for row in rows:
+            print(json.dumps(row))
+        done = [r for r in rows if r.get("aligned")]
+        import numpy as np
+        for key in ("teacher_r0", "teacher_best_r", "teacher_best_lag", "rms_r0", "rms_best_r", "rms_best_lag"):
+            values = np.array([r[key] for r in done], dtype=float)
+            print(f"{key}: mean {np.nanmean(values):.3f}, median {np.nanmedian(values):.3f} "
+                  f"over {len(done)} of {len(rows)} clips (aligned)")
         return 0
     from talkface_core.data.plot import plot_clip
     plot_clip(args.corpus, args.clip, args.out, args.curves.split(","))
