@@ -12,12 +12,14 @@ import pytest
 from talkface_core.blendshapes import ARKIT_NAMES
 from talkface_core.cli import main
 
-N = 9
+N_ESPEAK, N_FESTIVAL = 9, 3
+N = N_ESPEAK + N_FESTIVAL
 
 
 def _build(out: Path, workers: int) -> dict[str, str]:
-    assert main(["data", "build", "--out", str(out), "--sources", "tts", "--clips", str(N),
-                 "--seed", "5", "--workers", str(workers), "--quiet"]) == 0
+    assert main(["data", "build", "--out", str(out), "--sources", "tts,festival", "--clips", str(N_ESPEAK),
+                 "--festival-clips", str(N_FESTIVAL), "--seed", "5", "--workers", str(workers),
+                 "--quiet"]) == 0
     return {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(out.rglob("*")) if p.is_file()}
 
@@ -41,7 +43,7 @@ def test_clip_format(corpus) -> None:
             assert str(z["emotion"]) == rec["emotion"] and str(z["license"]) == rec["license"]
             assert z["phones"].dtype.names == ("start", "end", "phone")
             assert float(z["phones"]["end"][-1]) <= rec["duration"] + 0.02
-        assert rec["license_use"] == "any" and rec["source"] == "tts"
+        assert rec["license_use"] == "any" and rec["source"] in ("tts", "festival")
         assert 1.0 <= rec["duration"] <= 12.0
     # Every sentence is spoken in several emotions by one voice: same-words pairs.
     by_sentence: dict[str, set[str]] = {}

@@ -106,3 +106,19 @@ def test_lips_close_on_bilabials_in_real_speech(shared_data: Path, source: str) 
                                 & (win[:, ARKIT_INDEX["jawOpen"]] < 0.15)).any())
                 total += 1
     assert total >= 8 and closed == total
+
+
+def test_festival_clips_have_exact_known_phones_and_closures() -> None:
+    from talkface_core.data.phonesets import ARPABET
+    from talkface_core.data.sources import festival
+    for job in festival.jobs(seed=3, n_clips=6)[::2] + [dict(festival.jobs(3, 1)[0], voice=1, id="kal")]:
+        r = festival.render(job)
+        assert {p for _, _, p in r.phones} <= set(ARPABET)
+        assert abs(r.phones[-1][1] - len(r.audio) / 16000) < 0.1
+        w = teach(r.audio, r.phones, r.phone_set, emotion=job["emotion"], intensity=1.0,
+                  style=r.meta["style"], seed=0, clip_id=job["id"])
+        for start, end, cls in segments(r.phones, r.phone_set):
+            if cls == "PBM":
+                lo, hi = max(int(start * FPS) - 1, 0), min(int(np.ceil(end * FPS)) + 1, len(w))
+                assert ((w[lo:hi, ARKIT_INDEX["mouthClose"]] > 0.6)
+                        & (w[lo:hi, ARKIT_INDEX["jawOpen"]] < 0.15)).any()

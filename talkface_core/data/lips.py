@@ -1,7 +1,8 @@
 """Articulation parameters -> ARKit lip/jaw/tongue shapes, with loudness and speaker gains.
 
 Loudness scales the opening gestures (jaw, lower lip, rounding, spread) by 0.8..1.2: shouted
-speech opens wider. Closures (mouthClose, mouthPress) are never scaled, so /p b m/ stay shut.
+speech opens wider. Closures (mouthClose, mouthPress) are never scaled, and the gains fade out as the lips
+close, so /p b m/ stay shut however loud or wide the speaker.
 """
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ OPENING = ("jaw", "funnel", "pucker", "spread", "lower", "upper")
 def lip_weights(art: np.ndarray, loud: np.ndarray, gain: float) -> np.ndarray:
     """(T, len(PARAMS)) articulation + (T,) loudness 0..1 -> (T, 52) ARKit weights."""
     art = art.copy()
-    scale = gain * (0.8 + 0.4 * loud)
+    # Gains fade out where the lips close: a loud, wide speaker still shuts them for /p b m/.
+    closing = np.clip(art[:, PARAMS.index("close")], 0.0, 1.0)
+    scale = 1.0 + (gain * (0.8 + 0.4 * loud) - 1.0) * (1.0 - closing)
     for p in OPENING:
         art[:, PARAMS.index(p)] *= scale
     out = np.zeros((art.shape[0], len(ARKIT_INDEX)), dtype=np.float64)
