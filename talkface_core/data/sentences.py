@@ -52,8 +52,18 @@ TEMPLATES: tuple[str, ...] = (
 JOINERS = (", ", "; ", ". ", ", and ", ", but ", "! ", "? ")
 
 
+MAX_CHARS = 130  # under 12 s even at the slowest (sad, slow voice) speaking rate
+
+
 def sentence(rng: np.random.Generator) -> str:
-    """One to three clauses, each a filled template, joined with punctuation (pauses)."""
+    """One to three clauses, each a filled template, joined with punctuation (pauses);
+    drawn again while longer than MAX_CHARS."""
+    while len(text := _draw(rng)) > MAX_CHARS:
+        pass
+    return text
+
+
+def _draw(rng: np.random.Generator) -> str:
     clauses = [_fill(TEMPLATES[rng.integers(len(TEMPLATES))], rng)
                for _ in range(int(rng.choice([1, 1, 2, 2, 3])))]
     text = clauses[0]

@@ -76,8 +76,13 @@ def render(job: dict) -> Rendered:
     stem = Path(job["path"]).stem
     speaker, text_code, emo_letter = stem[:2], stem[2:5], stem[5]
     emotion, override = EMODB_EMOTIONS[emo_letter]
+    audio = load_audio(job["path"])
+    duration = len(audio) / 16000
+    labels = read_lablaut(Path(job["label"]))
+    # The shared copy cuts every file at 2.0 s; keep only the labels the audio still holds.
+    phones = [(s, min(e, duration), p) for s, e, p in labels if s < duration - 0.005]
     meta = {"emotion": emotion, "intensity": override if override is not None else EMODB_INTENSITY,
             "speaker": f"emodb_{speaker}", "style": STYLE_BASE + SPEAKERS.index(speaker),
             "text": TEXTS.get(text_code, ""), "sentence": f"emodb_{text_code}", "source_emotion": emo_letter,
-            **license_fields("emodb")}
-    return Rendered(load_audio(job["path"]), read_lablaut(Path(job["label"])), "sampa_de", meta)
+            "audio_truncated": labels[-1][1] > duration + 0.05, **license_fields("emodb")}
+    return Rendered(audio, phones, "sampa_de", meta)
