@@ -115,6 +115,7 @@ def build(out: Path, sources: list[str], n_tts: int, seed: int, data_dir: Path, 
     with open(out / "manifest.jsonl", "w") as fh:
         for cid in sorted(records):
             fh.write(json.dumps(records[cid], sort_keys=True) + "\n")
+    failures.sort(key=lambda f: f["id"])  # workers finish in any order; the file must not care
     (out / "failures.jsonl").write_text("".join(json.dumps(f, sort_keys=True) + "\n" for f in failures))
     return summarize(list(records.values()), failures, time.time() - t0)
 
