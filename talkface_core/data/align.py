@@ -5,6 +5,8 @@ come at pocketsphinx's 100 frames a second (10 ms).
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 _FRAME_S = 0.01
@@ -36,7 +38,7 @@ def _align(audio: np.ndarray, text: str) -> list[tuple[float, float, str]]:
         from pocketsphinx import Decoder
         _decoder = Decoder(samprate=16000, loglevel="FATAL")
     pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
-    words = [w for w in text.lower().replace(",", " ").replace(".", " ").split()]
+    words = re.findall(r"[a-z']+", text.lower())
     try:
         _decoder.set_align_text(" ".join(words))
         for second_pass in (False, True):
