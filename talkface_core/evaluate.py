@@ -100,7 +100,7 @@ def evaluate(data: Path, checkpoints: list[Path], *, max_clips: int = 0, seed: i
     models = {Path(c).stem: load_checkpoint(c)[0] for c in checkpoints}
     rows: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for entry in tqdm(test, desc="evaluating", disable=not show_progress):
-        ex = load_example(data, entry)
+        ex = load_example(data, entry, keep_audio=True)
         target, bil = ex.target.numpy(), ex.bilabial.numpy()
         group = group_of(ex)
         rows[group]["teacher"].append(clip_metrics(target, target, bil))

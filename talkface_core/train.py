@@ -13,7 +13,7 @@ import shlex
 import sys
 import time
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,14 +21,16 @@ import torch
 from tqdm import tqdm
 
 from .blendshapes import EMOTIONS
+from .data.augment import degrade
+from .data.seeding import rng_for
 from .model import losses
 from .model.checkpoint import save_checkpoint
 from .model.dataset import Example, allows_any_use, load_example, read_manifest, split_entries
-from .model.features import FEATURE_RATE
+from .model.features import FEATURE_RATE, utterance_features
 from .model.network import NetConfig, TalkNet, parameter_count
 
 PAUSES = frozenset({"_", "sil", "pau", "sp", "", "#", "SIL", "h#"})
-LOSS_WEIGHTS = {"rec": 1.0, "vel": 0.5, "cross": 0.5, "cls": 0.1, "closure": 1.0}
+LOSS_WEIGHTS = {"rec": 1.0, "vel": 1.0, "cross": 0.5, "cls": 0.1, "closure": 5.0}
 
 
 @dataclass
@@ -45,6 +47,7 @@ class TrainConfig:
     device: str = "auto"
     save_every: int = 200
     max_clips: int = 0                  # 0 = all (a small number makes quick smoke runs)
+    degraded_copies: int = 1            # extra copies per clip through noise/reverb/band/gain
     hidden: int = 96
     net: dict = field(default_factory=dict)
 
@@ -140,10 +143,23 @@ class Batcher:
         return out
 
 
+def _warp_bands(mel: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """Vocal-tract-length perturbation: stretch the mel axis by alpha per clip (formants of a
+    longer or shorter vocal tract), the largest speaker difference the front end must ignore."""
+    m = mel.shape[-1]
+    pos = (torch.arange(m)[None, :] * alpha[:, None]).clamp(0, m - 1)       # (B, m)
+    lo = pos.floor().long()
+    hi = (lo + 1).clamp(max=m - 1)
+    frac = (pos - lo)[:, None, :]
+    take = lambda idx: mel.gather(2, idx[:, None, :].expand(-1, mel.shape[1], -1))  # noqa: E731
+    return take(lo) * (1 - frac) + take(hi) * frac
+
+
 def augment(mel: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """Microphone/room variation the per-utterance normalisation does not remove: a spectral
-    tilt, a masked band (SpecAugment) and a little noise."""
+    """Speaker and microphone variation the per-utterance normalisation does not remove:
+    vocal tract length, a spectral tilt, a masked band (SpecAugment) and a little noise."""
     b, t, m = mel.shape
+    mel = _warp_bands(mel, 0.88 + 0.24 * torch.rand(b, generator=gen))
     bands = torch.linspace(-1, 1, m)
     tilt = (torch.rand(b, 1, 1, generator=gen) - 0.5) * bands
     width = torch.randint(0, 9, (b,), generator=gen)
@@ -173,6 +189,21 @@ def compute_losses(model: TalkNet, batch: dict[str, torch.Tensor], gen: torch.Ge
             "cross": losses.reconstruction(cross, batch["cross_target"], batch["cross_mask"]),
             "cls": losses.emotion_classification(logits, batch["emotion"], mask),
             "closure": losses.closure(pred, batch["target"], batch["bilabial"] * mask)}
+
+
+def load_examples(data: Path, entries: list[dict], copies: int, seed: int, show_progress: bool
+                  ) -> list[Example]:
+    """Each clip, plus `copies` versions through recording conditions (noise, reverb, phone/laptop
+    band, gain, sample-rate round trip): labels stay valid because timing is untouched."""
+    out = []
+    for entry in tqdm(entries, desc="loading clips", disable=not show_progress, leave=False):
+        ex = load_example(data, entry, keep_audio=copies > 0)
+        samples, ex.samples = ex.samples, None
+        out.append(ex)
+        for k in range(copies):
+            audio, _ = degrade(samples, rng_for(seed, f"{entry['id']}~{k}"))
+            out.append(replace(ex, id=f"{ex.id}~{k}", mel=utterance_features(audio)))
+    return out
 
 
 def _lr(cfg: TrainConfig, step: int) -> float:
@@ -217,8 +248,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, show_progress: bool = True)
         entries = sorted(entries, key=lambda e: e["id"])[:cfg.max_clips]
     if not entries:
         raise ValueError(f"no training clips in {cfg.data} (after the held-out split and license filter)")
-    examples = [load_example(Path(cfg.data), e) for e in
-                tqdm(entries, desc="loading clips", disable=not show_progress, leave=False)]
+    examples = load_examples(Path(cfg.data), entries, cfg.degraded_copies, cfg.seed, show_progress)
     styles = style_table(examples)
     net_cfg = NetConfig(hidden=cfg.hidden, n_styles=len(styles) + 1, **cfg.net)
     model = TalkNet(net_cfg)

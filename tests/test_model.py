@@ -34,6 +34,16 @@ def test_features_rate_and_gain_invariance():
     assert torch.allclose(f, utterance_features(x * 0.1), atol=0.05)
 
 
+def test_features_ignore_how_much_silence_surrounds_the_speech():
+    x = _voice(3.0)
+    quiet = np.zeros(16000 * 3, np.float32)
+    noisy = np.random.default_rng(0).normal(0, 1e-3, 16000 * 3).astype(np.float32)
+    a = utterance_features(x)
+    b = utterance_features(np.concatenate([quiet, x, quiet]))[150:150 + len(a)]
+    c = utterance_features(np.concatenate([noisy, x + noisy, noisy]))[150:150 + len(a)]
+    assert (a - b).abs().mean() < 0.05 and (a - c).abs().mean() < 0.2
+
+
 def test_frame_slices_equal_whole_file():
     x = _voice(2.0)
     whole = log_mel(frame_range(x, 0, num_frames(len(x))))

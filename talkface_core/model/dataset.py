@@ -82,7 +82,7 @@ class Example:
     """One clip at the feature rate (50 fps)."""
     id: str
     mel: torch.Tensor            # (T, n_mels) normalised log-mel
-    samples: np.ndarray          # 16 kHz audio (kept for evaluation baselines)
+    samples: np.ndarray | None   # 16 kHz audio, kept only for evaluation (the jaw-flap baseline)
     target: torch.Tensor         # (T, 52) teacher weights
     bilabial: torch.Tensor       # (T,) bool
     phones: np.ndarray
@@ -95,7 +95,7 @@ class Example:
     license: str
 
 
-def load_example(data_dir: Path, entry: dict) -> Example:
+def load_example(data_dir: Path, entry: dict, *, keep_audio: bool = False) -> Example:
     clip = Path(data_dir) / "clips" / entry["id"]
     samples, rate = sf.read(str(clip.with_suffix(".wav")), dtype="float32", always_2d=False)
     if rate != SAMPLE_RATE or samples.ndim != 1:
@@ -111,7 +111,7 @@ def load_example(data_dir: Path, entry: dict) -> Example:
         target = np.concatenate([target, np.repeat(target[-1:], t - len(target), 0)])
     get = lambda k: entry.get(k, meta.get(k))  # noqa: E731 - manifest first, npz as fallback
     return Example(
-        id=entry["id"], mel=mel, samples=samples, target=torch.from_numpy(target[:t].copy()),
+        id=entry["id"], mel=mel, samples=samples if keep_audio else None, target=torch.from_numpy(target[:t].copy()),
         bilabial=torch.from_numpy(bilabial_mask(
             [(float(p["start"]), float(p["end"]), str(p["phone"])) for p in phones], t, FEATURE_RATE,
             phone_set)), phones=phones,

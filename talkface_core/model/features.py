@@ -5,10 +5,15 @@ frames can be computed from a slice of samples: `frame_range` gives the same num
 file, which is what lets long audio stream through the network in windows without seams.
 
 Normalisation is per utterance (per-band mean, one global scale): a gain change or a different
-microphone tilt adds a constant per band in the log domain, and that constant is removed.
+microphone tilt adds a constant per band in the log domain, and that constant is removed. The
+statistics come from speech frames only (within 20 dB of the loud frames), and the quiet tail is
+clipped, so digital silence (TTS) and a noisy room (real recordings) look alike and the amount
+of silence around the speech does not shift the features.
 """
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +28,8 @@ N_MELS = 80
 FEATURE_RATE = SAMPLE_RATE / HOP
 _LOG_FLOOR = 1e-8    # about -80 dB under full scale: silence does not dominate the statistics
 _MIN_SCALE = 0.5
+SPEECH_RANGE = math.log(1e2)   # 20 dB below the loud frames (95th percentile of frame energy)
+FLOOR = -2.5                   # normalised values below this (silence, noise floor) are clipped
 
 
 def num_frames(num_samples: int) -> int:
@@ -90,10 +97,26 @@ class FeatureStats:
         return mean.float(), var.sqrt().clamp_min(_MIN_SCALE).float()
 
 
+def frame_energy(mel: torch.Tensor) -> torch.Tensor:
+    return mel.mean(1)
+
+
+def speech_normaliser(chunks: Callable[[], Iterator[torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mean, scale) of an utterance from its speech frames. `chunks()` yields the raw log-mel in
+    pieces and is called twice (energies, then statistics), so memory stays bounded."""
+    energy = torch.cat([frame_energy(m) for m in chunks()])
+    threshold = torch.quantile(energy, 0.95) - SPEECH_RANGE
+    stats = FeatureStats()
+    for mel in chunks():
+        stats.add(mel[frame_energy(mel) > threshold])
+    return stats.normaliser()
+
+
+def normalise(mel: torch.Tensor, mean: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    return ((mel - mean) / scale).clamp_min(FLOOR)
+
+
 def utterance_features(samples: np.ndarray) -> torch.Tensor:
     """Normalised log-mel of a whole (short) utterance: what training sees."""
     mel = log_mel(frame_range(samples, 0, num_frames(len(samples))))
-    stats = FeatureStats()
-    stats.add(mel)
-    mean, scale = stats.normaliser()
-    return (mel - mean) / scale
+    return normalise(mel, *speech_normaliser(lambda: iter([mel])))

@@ -1,6 +1,7 @@
 """Run the network over audio of any length in overlapping windows, in bounded memory.
 
-Pass 1 reads the features window by window to get the utterance normaliser. Pass 2 runs each
+Pass 1 reads the features window by window (twice: frame energies, then speech statistics) to
+get the utterance normaliser. Pass 2 runs each
 window with `context` extra frames either side (cut off again), and cross-fades consecutive
 windows over `overlap` frames. The network's receptive field is smaller than the context, so each
 kept frame equals what one pass over the whole file would give, and the cross-fade blends two
@@ -13,7 +14,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import torch
 
-from .features import FeatureStats, frame_range, log_mel, num_frames
+from .features import frame_range, log_mel, normalise, num_frames, speech_normaliser
 from .network import TalkNet
 
 WINDOW_FRAMES = 1500     # 30 s of output per window
@@ -52,17 +53,19 @@ def run_windows(model: TalkNet, samples: np.ndarray, *, emotion: np.ndarray | No
     total = num_frames(len(samples))
     spans = _spans(total, window, overlap)
     n_stats = -(-total // window)
-    steps = n_stats + len(spans)
+    steps = 2 * n_stats + len(spans)
     done = 0
 
-    stats = FeatureStats()
-    for mel in _stats_chunks(samples, total, window):
-        _check(cancel)
-        stats.add(mel)
-        done += 1
-        if progress:
-            progress(done, steps)
-    mean, scale = stats.normaliser()
+    def chunks() -> Iterator[torch.Tensor]:
+        nonlocal done
+        for mel in _stats_chunks(samples, total, window):
+            _check(cancel)
+            yield mel
+            done += 1
+            if progress:
+                progress(done, steps)
+
+    mean, scale = speech_normaliser(chunks)
 
     context = model.cfg.context_frames() + 1
     out = np.zeros((total, model.cfg.n_outputs), dtype=np.float32)
@@ -74,7 +77,7 @@ def run_windows(model: TalkNet, samples: np.ndarray, *, emotion: np.ndarray | No
     for start, stop in spans:
         _check(cancel)
         lo, hi = max(start - context, 0), min(stop + context, total)
-        mel = ((log_mel(frame_range(samples, lo, hi)) - mean) / scale).to(device)
+        mel = normalise(log_mel(frame_range(samples, lo, hi)), mean, scale).to(device)
         with torch.inference_mode():
             y = model(mel[None], emo, style_t, level)[0, start - lo:stop - lo].float().cpu().numpy()
         seam = min(prev_end - start, stop - start)
