@@ -56,6 +56,11 @@ def step(session: dict, name: str) -> dict:
     return result
 
 
+def need_audio(session: dict) -> None:
+    if not session["has_audio"]:
+        pytest.skip(f"this Blender build ({session['blender']}) has no audio: sound strips cannot exist")
+
+
 def test_installs_from_zip_and_enables(session: dict) -> None:
     assert session["enabled"]
 
@@ -98,8 +103,9 @@ def test_each_clip_gets_a_track_and_sound_strip_at_its_start(session: dict) -> N
     tracks = {t["name"]: t["strips"] for t in state["tracks"]}
     assert tracks["TalkFace: first"] == [{"action": "TF first", "start": 20, "end": 115}]
     assert tracks["TalkFace: second"] == [{"action": "TF second", "start": 300, "end": 347}]
-    assert sorted((s["name"], s["start"]) for s in state["sounds"]) == [("first", 20), ("second", 300)]
     assert state["range"][1] >= 347
+    need_audio(session)
+    assert sorted((s["name"], s["start"]) for s in state["sounds"]) == [("first", 20), ("second", 300)]
 
 
 def test_regenerating_replaces_only_that_clips_action(session: dict) -> None:
@@ -111,6 +117,7 @@ def test_regenerating_replaces_only_that_clips_action(session: dict) -> None:
     assert "TF first" not in after["state"]["actions"]
     assert after["second_action_kept"]
     assert [t["name"] for t in after["state"]["tracks"]] == [t["name"] for t in synthetic["before"]["state"]["tracks"]]
+    need_audio(session)
     assert len(after["state"]["sounds"]) == 2
 
 
@@ -131,9 +138,10 @@ def test_generate_from_speech_writes_52_curves_over_the_clip(session: dict) -> N
         assert abs(curve["n"] - duration * FPS) <= 2, (path, curve["n"], duration * FPS)
         assert 0.0 <= curve["min"] <= curve["max"] <= 1.0
     assert any(c["max"] - c["min"] > 0.2 for p, c in curves.items() if "jawOpen" in p)
-    sounds = gen["state"]["sounds"]
-    assert [(s["name"], s["start"]) for s in sounds] == [("speech", 10)]
     assert gen["state"]["range"][1] >= 10 + duration * FPS - 2
+    need_audio(session)
+    sounds = gen["state"]["sounds"]
+    assert [(s["name"], s["start"]) for s in sounds if s["name"] == "speech"] == [("speech", 10)]
 
 
 def test_lips_close_on_bilabials_and_open_on_vowels(session: dict) -> None:

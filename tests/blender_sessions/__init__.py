@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
+# Another interpreter with another bpy (4.2, 5.0) runs the same sessions: TALKFACE_BPY_PYTHON=path.
+BLENDER_PYTHON = os.environ.get("TALKFACE_BPY_PYTHON", sys.executable)
 REPO = HERE.parents[1]
 
 
@@ -32,7 +34,7 @@ def run_session(script: str, tmp: Path, timeout: float = 240, **args) -> dict:
     out = tmp / f"{Path(script).stem}.json"
     env = {**os.environ, "BLENDER_USER_RESOURCES": str(tmp / "blender_user")}
     args = {k: str(v) if isinstance(v, Path) else v for k, v in args.items()}
-    proc = subprocess.run([sys.executable, str(HERE / script), json.dumps({**args, "out": str(out)})],
+    proc = subprocess.run([BLENDER_PYTHON, str(HERE / script), json.dumps({**args, "out": str(out)})],
                           env=env, cwd=tmp, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0 or not out.is_file():
         raise AssertionError(f"{script} failed (rc {proc.returncode}):\n{proc.stdout[-4000:]}\n"

@@ -6,7 +6,7 @@ import time
 
 import bpy
 import numpy as np
-from harness import ARGS, RESULTS, addon_module, finish, install, step
+from harness import ARGS, RESULTS, addon_module, blender_has_audio, finish, install, step
 
 install(ARGS["zip"])
 # talkface_core comes from the wheel the extension installed (or the developer's environment).
@@ -14,6 +14,8 @@ from talkface_core.animation import Animation  # noqa: E402
 from talkface_core.blendshapes import ARKIT_NAMES  # noqa: E402
 
 RESULTS["core_from"] = __import__("talkface_core").__file__
+RESULTS["blender"] = bpy.app.version_string
+RESULTS["has_audio"] = blender_has_audio(ARGS["speech"])
 scene = bpy.context.scene
 scene.render.fps, scene.render.fps_base = 24, 1.0
 compat = addon_module("compat")
@@ -140,16 +142,21 @@ def _synthetic():
             "user_track_kept": "user track" in [t.name for t in key.animation_data.nla_tracks]}
 
 
-def model_available() -> bool:
-    from talkface_core.model.checkpoint import default_checkpoint
-
-    return default_checkpoint().is_file()
+def model_missing() -> str | None:
+    """Why the real generator cannot run here, or None."""
+    try:
+        from talkface_core.model.checkpoint import default_checkpoint
+    except ImportError as exc:
+        return f"the generator cannot be imported here ({exc})"
+    if not default_checkpoint().is_file():
+        return "no shipped checkpoint (talkface_core/weights) yet"
+    return None
 
 
 @step("generate")
 def _generate():
-    if not model_available():
-        return {"skipped": "no shipped checkpoint (talkface_core/weights) yet"}
+    if model_missing():
+        return {"skipped": model_missing()}
     mesh = bpy.data.objects[state["head"]]
     clip = add_clip("speech", ARGS["speech"], 10, emotion="happy", intensity=0.7)
     state["clip_uid"] = clip.uid
@@ -168,8 +175,8 @@ def _generate():
 
 @step("undo_regenerate")
 def _undo():
-    if not model_available():
-        return {"skipped": "no shipped checkpoint yet"}
+    if model_missing():
+        return {"skipped": model_missing()}
     bpy.ops.ed.undo()
     uid = state["clip_uid"]
     after_undo = len(tf_actions(uid))
@@ -186,8 +193,8 @@ def _undo():
 
 @step("cancel")
 def _cancel():
-    if not model_available():
-        return {"skipped": "no shipped checkpoint yet"}
+    if model_missing():
+        return {"skipped": model_missing()}
     generation = addon_module("generation")
     actions_before = len(bpy.data.actions)
     job = generation.Job([generation.Request("x", "long", ARGS["long_speech"],

@@ -21,6 +21,20 @@ def install(zip_path: str) -> None:
     RESULTS["enabled"] = ADDON in bpy.context.preferences.addons
 
 
+def blender_has_audio(wav: str) -> bool:
+    """Probe, without talkface: can this Blender build add a sound strip? (bpy 4.2 from PyPI can't.)"""
+    scene = bpy.data.scenes.new("audio probe")
+    editor = scene.sequence_editor_create()
+    strips = editor.strips if hasattr(editor, "strips") else editor.sequences
+    try:
+        strips.new_sound("probe", wav, 1, 1)
+        return True
+    except (RuntimeError, TypeError):
+        return False
+    finally:
+        bpy.data.scenes.remove(scene)
+
+
 def addon_module(name: str):
     import importlib
 

@@ -59,8 +59,10 @@ def _keyframes():
 
 @step("generate")
 def _generate():
-    from talkface_core.model.checkpoint import default_checkpoint
-
+    try:
+        from talkface_core.model.checkpoint import default_checkpoint
+    except ImportError as exc:
+        return {"skipped": f"the generator cannot be imported here ({exc})"}
     if not default_checkpoint().is_file():
         return {"skipped": "no shipped checkpoint yet"}
     result = bpy.ops.talkface.generate("EXEC_DEFAULT", True, scope="SELECTED")
