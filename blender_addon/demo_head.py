@@ -363,8 +363,11 @@ def _shape_keys(head: Head, info: dict) -> dict[str, np.ndarray]:
     d["jawForward"] = dv(jaw, (0, -0.07, 0))
     d["jawLeft"] = dv(jaw, (0.07, 0, 0))
     d["jawRight"] = dv(jaw, (-0.07, 0, 0))
-    # mouthClose: the lips meet while the jaw stays open (ARKit combines it with jawOpen).
-    d["mouthClose"] = _rotate_x(p, JAW_PIVOT, -JAW_ANGLE * 0.75 * lower_lip) - p + dv(upper_lip, (0, 0, -0.03))
+    # mouthClose: the lips meet while the jaw stays open (ARKit pairs it with jawOpen). The lower
+    # lip also slides back, so more mouthClose than jawOpen tucks it behind the upper lip (a
+    # closed mouth) instead of pushing it through in front.
+    d["mouthClose"] = (_rotate_x(p, JAW_PIVOT, -JAW_ANGLE * 0.75 * lower_lip) - p
+                       + dv(upper_lip, (0, 0, -0.03)) + dv(lower_lip * lower_lip, (0, 0.045, 0)))
     d["mouthFunnel"] = (dv(lips_all, (0, -0.05, 0)) + dv(upper_lip, (0, 0, 0.035))
                         + dv(lower_lip, (0, 0, -0.035)) + dv(lips_all * x, (-0.15, 0, 0)))
     d["mouthPucker"] = dv(lips_all, (0, -0.08, 0)) + dv((corner(1) + corner(-1)) * x, (-0.35, 0, 0))

@@ -65,7 +65,8 @@ def add_clip(name: str, path: str, start: int, **props):
 
 
 def lip_gap_per_frame(mesh: bpy.types.Object, first: int, last: int) -> list[float]:
-    """Distance between the upper and lower lip vertex at the mouth centre, as NLA plays it."""
+    """How far the mouth is open at its centre (upper lip edge height minus lower lip edge
+    height; negative when the lower lip is tucked behind the upper one), as the NLA plays it."""
     upper, lower = mesh["talkface_lip_pair"]
     key = mesh.data.shape_keys
     blocks = list(key.key_blocks)
@@ -76,7 +77,7 @@ def lip_gap_per_frame(mesh: bpy.types.Object, first: int, last: int) -> list[flo
         scene.frame_set(frame)
         values = np.array([b.value for b in blocks[1:]])
         p = pos[0] + np.tensordot(values, delta, axes=1)
-        gaps.append(float(np.linalg.norm(p[0] - p[1])))
+        gaps.append(float(p[0, 2] - p[1, 2]))
     return gaps
 
 
@@ -177,7 +178,9 @@ def _generate():
 def _undo():
     if model_missing():
         return {"skipped": model_missing()}
+    global scene
     bpy.ops.ed.undo()
+    scene = bpy.context.scene  # undo reloads the file's data: old references are gone
     uid = state["clip_uid"]
     after_undo = len(tf_actions(uid))
     clip = next(c for c in bpy.context.scene.talkface.clips if c.uid == uid)
@@ -206,7 +209,7 @@ def _cancel():
     t0 = time.perf_counter()
     job.cancel()
     job.join(30)
-    return {"cancelled": job.cancelled, "results": len(job.results), "error": job.error,
+    return {"cancelled": job.cancelled, "results": len(job.results), "job_error": job.error,
             "latency": time.perf_counter() - t0, "progress_at_cancel": progress_at_cancel,
             "actions_unchanged": len(bpy.data.actions) == actions_before}
 
