@@ -79,6 +79,8 @@ def render(job: dict) -> Rendered:
     audio = load_audio(job["path"])
     duration = len(audio) / 16000
     labels = read_lablaut(Path(job["label"]))
+    if not labels:  # two files in the shared copy hold only the header
+        raise ValueError(f"{Path(job['label']).name} has no phone labels")
     # The shared copy cuts every file at 2.0 s; keep only the labels the audio still holds.
     phones = [(s, min(e, duration), p) for s, e, p in labels if s < duration - 0.005]
     meta = {"emotion": emotion, "intensity": override if override is not None else EMODB_INTENSITY,
