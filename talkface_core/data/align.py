@@ -6,11 +6,13 @@ come at pocketsphinx's 100 frames a second (10 ms).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 
 _FRAME_S = 0.01
 _decoder = None
+_words: set[str] | None = None
 
 
 class AlignmentError(RuntimeError):
@@ -36,7 +38,9 @@ def _align(audio: np.ndarray, text: str) -> list[tuple[float, float, str]]:
     global _decoder
     if _decoder is None:  # one decoder per process: loading the model takes ~0.3 s
         from pocketsphinx import Decoder
-        _decoder = Decoder(samprate=16000, loglevel="FATAL")
+        # Batch CMN: each utterance normalised by its own mean, so an alignment does not depend
+        # on which clips this process aligned before (live CMN carries over between utterances).
+        _decoder = Decoder(samprate=16000, loglevel="FATAL", cmn="batch")
     pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
     words = re.findall(r"[a-z']+", text.lower())
     try:
@@ -59,3 +63,13 @@ def _align(audio: np.ndarray, text: str) -> list[tuple[float, float, str]]:
     if found != words:
         raise AlignmentError(f"aligned {found} for {words}")
     return phones
+
+
+def in_dictionary(text: str) -> bool:
+    """Whether pocketsphinx's bundled dictionary has every word of `text` (it cannot align others)."""
+    global _words
+    if _words is None:
+        from pocketsphinx import get_model_path
+        with open(Path(get_model_path()) / "en-us" / "cmudict-en-us.dict", encoding="utf-8") as fh:
+            _words = {line.split(" ", 1)[0].split("(")[0] for line in fh}
+    return all(w in _words for w in re.findall(r"[a-z']+", text.lower()))

@@ -118,11 +118,12 @@ def build(out: Path, sources: list[str], n_tts: int, seed: int, data_dir: Path, 
             _collect(_worker(a), records, failures)
             bar.update()
     bar.close()
-    with open(out / "manifest.jsonl", "w") as fh:
-        for cid in sorted(records):
-            fh.write(json.dumps(records[cid], sort_keys=True) + "\n")
     failures.sort(key=lambda f: f["id"])  # workers finish in any order; the file must not care
-    (out / "failures.jsonl").write_text("".join(json.dumps(f, sort_keys=True) + "\n" for f in failures))
+    for name, rows in (("manifest.jsonl", [records[cid] for cid in sorted(records)]),
+                       ("failures.jsonl", failures)):
+        tmp = out / f"{name}.tmp"  # replaced whole: a trainer reading the old one never sees half
+        tmp.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
+        os.replace(tmp, out / name)
     return summarize(list(records.values()), failures, time.time() - t0)
 
 

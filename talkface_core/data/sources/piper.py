@@ -15,7 +15,7 @@ import numpy as np
 import soundfile as sf
 
 from ...audio import SAMPLE_RATE, check_samples
-from ..align import align
+from ..align import align, in_dictionary
 from ..seeding import rng_for
 from ..sentences import sentence
 from . import Rendered
@@ -39,7 +39,8 @@ def jobs(seed: int, n_clips: int) -> list[dict]:
     out: list[dict] = []
     for i in range((n_clips + 2) // 3):
         rng = rng_for(seed, f"piper:{i}")
-        text = sentence(rng)
+        while not in_dictionary(text := sentence(rng)):  # the aligner needs every word
+            pass
         others = rng.choice([e for e in EMOTION_PROSODY if e != "neutral"], 2, replace=False)
         for emotion in ("neutral", *others):
             intensity = 0.5 if emotion == "neutral" else float(np.round(rng.uniform(0.3, 1.0), 2))
