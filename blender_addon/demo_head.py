@@ -222,7 +222,7 @@ def _eye_material(angle: float) -> int:
 
 def _arch(centre_y: float, radius: float, z0: float, z1: float, thickness: float, tag: str) -> Part:
     """A horseshoe band (a row of teeth) around the front of the mouth."""
-    angles = np.linspace(-1.25, 1.25, 25)
+    angles = np.linspace(-1.05, 1.05, 21)
     rings = [(radius, z0), (radius, z1), (radius - thickness, z1), (radius - thickness, z0)]
     verts = np.array([[r * np.sin(a), centre_y - r * np.cos(a), z] for a in angles for r, z in rings])
     faces = [[i * 4 + k, i * 4 + (k + 1) % 4, (i + 1) * 4 + (k + 1) % 4, (i + 1) * 4 + k]
@@ -246,7 +246,7 @@ def _build() -> tuple[Head, dict]:
     teeth_y = lip_y + 0.05 + 0.25
     # Both rows stay clear of the lip line, so closed lips never show teeth through the slit.
     head.add(_arch(teeth_y, 0.25, MOUTH_Z + 0.005, MOUTH_Z + 0.07, 0.035, "teeth_upper"))
-    head.add(_arch(teeth_y, 0.235, MOUTH_Z - 0.08, MOUTH_Z - 0.03, 0.035, "teeth_lower"))
+    head.add(_arch(teeth_y + 0.03, 0.22, MOUTH_Z - 0.065, MOUTH_Z - 0.03, 0.035, "teeth_lower"))
     head.add(_sphere((0, teeth_y + 0.02, MOUTH_Z - 0.1), (0.13, 0.2, 0.04), 10, 16, "tongue",
                      lambda _a: MATERIALS.index("tongue")))
     head.add(_sphere((0, teeth_y + 0.06, MOUTH_Z - 0.03), (0.22, 0.26, 0.17), 12, 20, "cavity",

@@ -197,6 +197,7 @@ def test_fbx_round_trip_keeps_shape_key_animation(session: dict) -> None:
     result = imported["import"]
     assert "error" not in result, result.get("error")
     assert result["shape_keys"] == 53
+    assert result["armatures"] == ["Rig"] and result["mesh_parent"] == "Rig"  # the rig came along
     moving = 0
     for frame, values in exported["values"].items():
         for name in names:

@@ -268,7 +268,19 @@ def _export():
         weights = 0.5 + 0.5 * np.sin(2 * np.pi * (1 + np.arange(52)[None] / 26) * t)
         addon_module("lipsync").apply_result(scene, mesh, clip, Animation(ARKIT_NAMES, 24.0, weights))
     mesh.modifiers["Subdivision"].show_viewport = True  # must not drop the shape keys on export
+    # A rigged head: the target is the armature; the add-on finds its child mesh.
+    rig = bpy.data.objects.new("Rig", bpy.data.armatures.new("Rig"))
+    scene.collection.objects.link(rig)
+    bpy.context.view_layer.objects.active = rig
+    bpy.ops.object.mode_set(mode="EDIT")
+    bone = rig.data.edit_bones.new("head")
+    bone.head, bone.tail = (0, 0, 0), (0, 0, 0.1)
+    bpy.ops.object.mode_set(mode="OBJECT")
+    mesh.parent = rig
+    mesh.modifiers.new("Armature", "ARMATURE").object = rig
+    scene.talkface.target = rig
     bpy.ops.talkface.export_fbx(filepath=ARGS["fbx"])
+    scene.talkface.target = mesh
     names = ["jawOpen", "mouthClose", "eyeBlinkLeft", "mouthSmileRight"]
     frames = list(range(scene.frame_start, scene.frame_end + 1, 3))
     values = {}

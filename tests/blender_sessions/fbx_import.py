@@ -19,6 +19,8 @@ def _import():
         values[str(frame)] = {n: key.key_blocks[n].value for n in names}
     action = key.animation_data.action if key.animation_data else None
     return {"shape_keys": len(key.key_blocks), "values": values,
+            "armatures": [o.name for o in bpy.data.objects if o.type == "ARMATURE"],
+            "mesh_parent": mesh.parent.name if mesh.parent else None,
             "action": action.name if action else None}
 
 
