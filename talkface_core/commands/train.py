@@ -22,11 +22,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "the checkpoint is then marked non-commercial")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda (AMP bf16 on cuda)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT's training state")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="CPU threads (0 = torch's default; 1 is fastest on a busy shared machine)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
     from ..train import TrainConfig, train
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     cfg = TrainConfig(data=str(args.data), out=str(args.out), steps=args.steps, batch=args.batch,
                       lr=args.lr, seed=args.seed, hidden=args.hidden, max_clips=args.max_clips,

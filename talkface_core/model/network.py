@@ -11,7 +11,7 @@ Cross-reconstruction in training keeps the voice's own emotion out of the conten
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
@@ -35,12 +35,9 @@ class NetConfig:
     n_styles: int = 1
     n_emotions: int = len(EMOTIONS)
     dropout: float = 0.1
-    extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d.pop("extra")
-        return d
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> NetConfig:
