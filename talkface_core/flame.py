@@ -13,8 +13,9 @@ the structure is checked strictly: 5 joints (root, neck, jaw, left eye, right ey
 components followed by 100 or 50 expression components, and array shapes that agree with V.
 
 The landmark embedding (68 iBUG landmarks, or the 51 "static" ones without the jaw contour) is read
-from the model file when it holds `lmk_faces_idx`/`lmk_bary_coords`, else from a file given
-explicitly or lying next to the model under one of FLAME's usual names (LANDMARK_FILE_NAMES).
+from a file given explicitly, else from the model file when it holds `lmk_faces_idx`/
+`lmk_bary_coords`, else from a file lying next to the model under one of FLAME's usual names
+(LANDMARK_FILE_NAMES).
 """
 from __future__ import annotations
 
@@ -298,8 +299,7 @@ def load_flame(path: str | os.PathLike[str], landmarks: str | os.PathLike[str] |
                need_landmarks: bool = True) -> FlameModel:
     """Read and validate a FLAME model (.pkl or .npz) and its landmark embedding.
 
-    `landmarks`: the embedding file, when the model holds none and none of LANDMARK_FILE_NAMES
-    lies next to it. need_landmarks=False loads a model without any (enough to build a head, not
+    `landmarks`: the embedding file to use (over one inside the model or next to it). need_landmarks=False loads a model without any (enough to build a head, not
     to map ARKit onto it). Raises FlameError naming the first problem found.
     """
     path = Path(path)
@@ -344,7 +344,8 @@ def load_flame(path: str | os.PathLike[str], landmarks: str | os.PathLike[str] |
         raise FlameError(f"{name}: faces index vertices outside 0..{V - 1}")
 
     lmk_file = None
-    if any(k in arrays for k in _LMK_FACES_KEYS):
+    # An embedding file the user names wins over one inside the model: they asked for it.
+    if not landmarks and any(k in arrays for k in _LMK_FACES_KEYS):
         lmk_faces, lmk_bary = _landmark_embedding(arrays, name, len(faces))
     else:
         try:

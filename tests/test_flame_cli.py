@@ -12,7 +12,7 @@ import pytest
 from talkface_core import cli
 from talkface_core.animation import Animation
 from talkface_core.flame_mapping import JAW_CHANNELS, mapping_for
-from talkface_core.flame_synthetic import write_synthetic_flame
+from talkface_core.flame_synthetic import synthetic_flame, write_synthetic_flame
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +55,68 @@ def test_flame_output_is_the_arkit_output_mapped(tmp_path, speech_wav, untrained
     arkit = Animation.load(arkit_out)
     matrix = mapping_for(model).matrix
     np.testing.assert_allclose(flame.weights, arkit.weights @ matrix, atol=2e-5)
+
+
+def _split_landmarks(tmp_path) -> tuple:
+    """A model without its embedding, and the embedding as DECA's landmark_embedding.npy in
+    another folder (where the loader would not look by itself)."""
+    arrays = synthetic_flame()
+    model = write_synthetic_flame(tmp_path / "flame2023.npz",
+                                  {k: v for k, v in arrays.items() if not k.startswith("lmk_")})
+    lmk = tmp_path / "elsewhere" / "landmark_embedding.npy"
+    lmk.parent.mkdir()
+    np.save(lmk, np.array({"full_lmk_faces_idx": arrays["lmk_faces_idx"][None],
+                           "full_lmk_bary_coords": arrays["lmk_bary_coords"][None]},
+                          dtype=object), allow_pickle=True)
+    return model, lmk
+
+
+def test_flame_landmarks_option(tmp_path, speech_wav, untrained, capsys):
+    """--flame-landmarks supplies the embedding the model lacks; the result is the same as with
+    a model that holds that embedding itself."""
+    model, lmk = _split_landmarks(tmp_path)
+    out = tmp_path / "flame.json"
+    base = ["generate", str(speech_wav), "-o", str(out), "--output-space", "flame",
+            "--flame-model", str(model), "--fps", "30", "--quiet", "--device", "cpu",
+            "--checkpoint", str(untrained)]
+    assert cli.main(base) == 2
+    assert "--flame-landmarks" in capsys.readouterr().err
+    assert cli.main([*base, "--flame-landmarks", str(lmk)]) == 0, capsys.readouterr().err
+    anim = Animation.load(out)
+    assert len(anim.names) == 103 and anim.names[-3:] == JAW_CHANNELS
+    whole = _generate(tmp_path, speech_wav, write_synthetic_flame(tmp_path / "whole.npz"),
+                      untrained, capsys)
+    np.testing.assert_allclose(anim.weights, whole.weights, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["missing", "no_embedding", "garbage"])
+def test_bad_flame_landmarks_file_fails_clearly(tmp_path, speech_wav, untrained, capsys, kind):
+    """A bad landmark file is reported by name before the network runs, even for a model that
+    has an embedding of its own (the file the user names wins), and nothing is written."""
+    model = write_synthetic_flame(tmp_path / "generic_model.npz")
+    lmk = tmp_path / "landmark_embedding.npz"
+    if kind == "no_embedding":
+        np.savez(lmk, something_else=np.zeros(3))
+    elif kind == "garbage":
+        lmk.write_bytes(b"not a zip file")
+    out = tmp_path / "x.json"
+    rc = cli.main(["generate", str(speech_wav), "-o", str(out), "--output-space", "flame",
+                   "--flame-model", str(model), "--flame-landmarks", str(lmk), "--quiet",
+                   "--device", "cpu", "--checkpoint", str(untrained)])
+    err = capsys.readouterr().err
+    assert rc == 2 and not out.exists()
+    expected = {"missing": "file not found", "no_embedding": "holds no landmark embedding",
+                "garbage": "not a readable FLAME file"}[kind]
+    assert expected in err and "landmark_embedding.npz" in err and "Traceback" not in err
+
+
+def test_flame_options_need_flame_output_space(tmp_path, speech_wav, capsys):
+    rc = cli.main(["generate", str(speech_wav), "-o", str(tmp_path / "x.json"), "--quiet",
+                   "--flame-landmarks", str(tmp_path / "lmk.npy")])
+    assert rc == 2 and "--output-space flame" in capsys.readouterr().err
+    rc = cli.main(["generate", str(speech_wav), "-o", str(tmp_path / "x.json"), "--quiet",
+                   "--output-space", "flame"])
+    assert rc == 2 and "--flame-model" in capsys.readouterr().err
 
 
 def test_generate_with_a_malicious_model_fails_cleanly(tmp_path, speech_wav, untrained, capsys):

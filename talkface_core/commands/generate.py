@@ -24,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", type=Path, default=None, help="checkpoint (.safetensors)")
     parser.add_argument("--output-space", default="arkit52", choices=("arkit52", "flame"))
     parser.add_argument("--flame-model", type=Path, default=None, help="FLAME model (output-space flame)")
+    parser.add_argument("--flame-landmarks", type=Path, default=None,
+                        help="FLAME landmark embedding file (e.g. landmark_embedding.npy), if the "
+                             "model holds none and none lies next to it")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -34,6 +37,24 @@ def run(args: argparse.Namespace) -> int:
     from ..audio import AudioError
     from ..inference import CheckpointError, generate
 
+    def fail(message: str) -> int:
+        print(f"talkface generate: error: {message}", file=sys.stderr)
+        return 2
+
+    mapping = None
+    if args.output_space == "flame":
+        if args.flame_model is None:
+            return fail("--output-space flame needs --flame-model FILE")
+        from ..flame_mapping import mapping_for
+
+        # Read the model (and its landmarks) before the network runs: a bad file fails at once.
+        try:
+            mapping = mapping_for(args.flame_model, args.flame_landmarks)
+        except ValueError as exc:
+            return fail(str(exc))
+    elif args.flame_model is not None or args.flame_landmarks is not None:
+        return fail("--flame-model / --flame-landmarks need --output-space flame")
+
     bar = tqdm(total=1, desc="generating", unit="window", disable=args.quiet)
 
     def progress(done: int, total: int) -> None:
@@ -43,15 +64,17 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         anim = generate(args.audio, emotion=args.emotion, intensity=args.intensity, style=args.style,
-                        fps=args.fps, device=args.device, output_space=args.output_space,
-                        flame_model=args.flame_model, checkpoint=args.checkpoint,
+                        fps=args.fps, device=args.device, checkpoint=args.checkpoint,
                         smoothing=args.smoothing, blinks=not args.no_blinks, progress=progress,
                         seed=args.seed)
+        if mapping is not None:
+            from ..flame_mapping import arkit_to_flame
+
+            anim = arkit_to_flame(anim, mapping)
         anim.save(args.output)
     except (AudioError, AnimationError, CheckpointError, ValueError) as exc:
         bar.close()
-        print(f"talkface generate: error: {exc}", file=sys.stderr)
-        return 2
+        return fail(str(exc))
     bar.close()
     if not args.quiet:
         print(f"wrote {args.output}: {anim.num_frames} frames at {anim.fps:g} fps, "
