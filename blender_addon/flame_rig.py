@@ -52,6 +52,12 @@ def is_flame_rig(mesh: bpy.types.Object | None) -> bool:
     return "Exp000" in keys and len(expression_keys(mesh)) >= _MIN_EXPRESSIONS and has_jaw
 
 
+def describe(mesh: bpy.types.Object) -> str:
+    """One line for reports and panels, e.g. "FLAME rig: 100 expression keys + jaw bone"."""
+    jaw = "jaw bone" if jaw_bone(mesh)[1] is not None else "jaw correctives"
+    return f"FLAME rig: {len(expression_keys(mesh))} expression keys + {jaw}"
+
+
 def model_path(mesh: bpy.types.Object) -> str:
     return bpy.path.abspath(mesh.get(MODEL_PROP, "")) if mesh.get(MODEL_PROP) else ""
 

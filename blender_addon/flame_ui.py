@@ -51,9 +51,7 @@ class TALKFACE_PT_flame(bpy.types.Panel):
         if mesh is None:
             return
         if flame_rig.is_flame_rig(mesh):
-            count = len(flame_rig.expression_keys(mesh))
-            jaw = "jaw bone" if flame_rig.jaw_bone(mesh)[1] else "jaw correctives only"
-            layout.label(text=f"FLAME rig: {count} expressions, {jaw}", icon="CHECKMARK")
+            layout.label(text=flame_rig.describe(mesh), icon="CHECKMARK")
             layout.prop(mesh, flame_rig.MODEL_PROP, text="Model file")
         else:
             layout.label(text="Target is not a FLAME rig (no Exp000.. keys and jaw)")

@@ -26,7 +26,8 @@ def _report_mapping(op, mapped: int, unmapped: list[str], total: int) -> None:
 
 
 class TALKFACE_OT_detect_rig(bpy.types.Operator):
-    """Match the 52 ARKit channels to the target's shape keys by name"""
+    """Match the 52 ARKit channels to the target's shape keys by name (a FLAME rig is recognised
+    as such: its expression keys and jaw are driven directly)"""
     bl_idname = "talkface.detect_rig"
     bl_label = "Detect rig"
     bl_options = {"REGISTER", "UNDO"}
@@ -41,6 +42,14 @@ class TALKFACE_OT_detect_rig(bpy.types.Operator):
         except ValueError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
+        if flame_rig.is_flame_rig(mesh):
+            # FLAME output keys Exp000.. and the jaw by name: an ARKit mapping would go unused.
+            mesh.talkface_map.clear()
+            self.report({"INFO"}, flame_rig.describe(mesh))
+            if not flame_rig.model_path(mesh):
+                self.report({"WARNING"}, "Choose its FLAME model file (TalkFace > FLAME > Model "
+                                         "file) before generating")
+            return {"FINISHED"}
         mapped, unmapped = rig.detect(mesh, mesh, ARKIT_NAMES)
         _report_mapping(self, mapped, unmapped, len(ARKIT_NAMES))
         return {"FINISHED"}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import bpy
 
-from . import rig
+from . import flame_rig, rig
 
 
 class TALKFACE_UL_clips(bpy.types.UIList):
@@ -78,6 +78,9 @@ class TALKFACE_PT_mapping(bpy.types.Panel):
         mesh = rig.resolve_mesh(context.scene.talkface.target)
         if mesh is None:
             self.layout.label(text="No target")
+            return
+        if flame_rig.is_flame_rig(mesh):
+            self.layout.label(text=flame_rig.describe(mesh), icon="CHECKMARK")
             return
         items = mesh.talkface_map
         mapped = len({i.channel for i in items if i.target})

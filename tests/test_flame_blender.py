@@ -147,6 +147,33 @@ except RuntimeError as exc:  # bpy.ops raises the operator's error report
 print("RESULT" + json.dumps(result))
 """
 
+_DETECT = """
+class Layout:
+    # Records what a panel draws: draw() needs a layout, which headless Blender has none of.
+    def __init__(self):
+        self.labels = []
+    def label(self, text="", **_kwargs):
+        self.labels.append(text)
+    def __getattr__(self, _name):
+        return lambda *args, **kwargs: self
+
+def drawn(panel):
+    fake = type("Panel", (), {"layout": Layout()})()
+    panel.draw(fake, bpy.context)
+    return fake.layout.labels
+
+from blender_addon import flame_ui, panels
+head = flame_head.create(bpy.context, model)
+scene.talkface.target = head
+result = dict(state=sorted(bpy.ops.talkface.detect_rig()), map=len(head.talkface_map),
+              mapping_panel=drawn(panels.TALKFACE_PT_mapping),
+              flame_panel=drawn(flame_ui.TALKFACE_PT_flame))
+# Without the jaw bone, FLAME's jaw correctives alone still make it a FLAME rig.
+bpy.data.objects.remove(head.parent)
+result["no_bone"] = flame_rig.describe(head) if flame_rig.is_flame_rig(head) else None
+print("RESULT" + json.dumps(result), flush=True)
+"""
+
 
 def _run(script: str) -> dict:
     # os._exit: bpy can hang in its exit handlers after an error; the result is already printed.
@@ -157,7 +184,9 @@ def _run(script: str) -> dict:
                           timeout=120, cwd=REPO)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")]
     assert proc.returncode == 0 and lines, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return json.loads(lines[-1][len("RESULT"):])
+    result = json.loads(lines[-1][len("RESULT"):])
+    result["_output"] = proc.stdout  # headless Blender prints operator reports here
+    return result
 
 
 @pytest.fixture()
@@ -183,6 +212,17 @@ def test_detection_and_generate_options(prelude):
     assert result["cube"] is False and result["cube_options"] == {}
     assert result["options"]["output_space"] == "flame"
     assert result["options"]["flame_model"].endswith("generic_model.npz")
+
+
+def test_detect_rig_reports_a_flame_rig(prelude):
+    """Detect rig on a FLAME head says it is one, instead of "Mapped 0 of 52 channels"."""
+    result = _run(prelude + textwrap.dedent(_DETECT))
+    assert result["state"] == ["FINISHED"] and result["map"] == 0
+    assert "Info: FLAME rig: 100 expression keys + jaw bone" in result["_output"]
+    assert "Mapped 0" not in result["_output"] and "will be skipped" not in result["_output"]
+    assert result["mapping_panel"] == ["FLAME rig: 100 expression keys + jaw bone"]
+    assert "FLAME rig: 100 expression keys + jaw bone" in result["flame_panel"]
+    assert result["no_bone"] == "FLAME rig: 100 expression keys + jaw correctives"
 
 
 def test_generate_operator_on_flame_head(tmp_path, prelude, speech_wav):
