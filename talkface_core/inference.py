@@ -17,7 +17,7 @@ from .model.checkpoint import CheckpointError, load_checkpoint
 from .model.features import FEATURE_RATE
 from .model.network import TalkNet
 from .model.streaming import Cancelled, run_windows
-from .postprocess import add_blinks, smooth
+from .postprocess import add_blinks, close_lips_over_jaw, smooth
 
 __all__ = ["generate", "Cancelled", "CheckpointError", "load_model", "resolve_device"]
 
@@ -88,7 +88,7 @@ def generate(audio: str | os.PathLike[str] | np.ndarray, emotion: str = "neutral
         samples = load_audio(audio)
     weights = run_windows(model, samples, emotion=emo, intensity=intensity, style=int(style),
                           device=dev, progress=progress, cancel=cancel)
-    anim = Animation(config["output_names"], FEATURE_RATE, weights).resample(fps)
+    anim = close_lips_over_jaw(Animation(config["output_names"], FEATURE_RATE, weights).resample(fps))
     if smoothing:
         anim = smooth(anim, smoothing)
     if blinks:

@@ -1,4 +1,5 @@
-"""Post-processing of generated animation: smoothing, natural blinks, intensity shaping.
+"""Post-processing of generated animation: smoothing, natural blinks, intensity shaping, and
+ARKit's lip-closure convention.
 
 All functions take and return an Animation and never change its frame rate or channels.
 """
@@ -77,3 +78,17 @@ def shape_intensity(anim: Animation, *, lips: float = 1.0, expression: float = 1
     gain = np.array([lips if n in LIP_NAMES else expression if n in EMOTION_REGION_NAMES else 1.0
                      for n in anim.names], dtype=np.float32)
     return anim.with_weights(anim.weights * gain)
+
+
+def close_lips_over_jaw(anim: Animation) -> Animation:
+    """Caps mouthClose at jawOpen. In ARKit, mouthClose closes the lips *over an open jaw*: rigs
+    sculpt it relative to jawOpen, so mouthClose above jawOpen drives the upper lip through the
+    lower one (seen on the ICT ARKit head). Real captures keep it under jawOpen (MediaPipe curves
+    of ../shared/data/talkvid: 0 frames with mouthClose > jawOpen + 0.05). The lip gap, and so
+    every closure, is unchanged: with jawOpen low the lips already meet at rest."""
+    if "mouthClose" not in anim.names or "jawOpen" not in anim.names:
+        return anim
+    w = anim.weights.copy()
+    close, jaw = anim.names.index("mouthClose"), anim.names.index("jawOpen")
+    w[:, close] = np.minimum(w[:, close], w[:, jaw])
+    return anim.with_weights(w)

@@ -6,7 +6,8 @@ import pytest
 
 from talkface_core.animation import Animation
 from talkface_core.blendshapes import ARKIT_INDEX, ARKIT_NAMES
-from talkface_core.postprocess import add_blinks, blink_times, shape_intensity, smooth
+from talkface_core.model.lips import lip_gap
+from talkface_core.postprocess import add_blinks, blink_times, close_lips_over_jaw, shape_intensity, smooth
 
 BLINK = ARKIT_INDEX["eyeBlinkLeft"]
 
@@ -57,3 +58,29 @@ def test_shape_intensity_scales_regions_separately():
     out = shape_intensity(anim, lips=0.0, expression=2.0)
     assert (out.channel("jawOpen") == 0).all()
     assert np.allclose(out.channel("browInnerUp"), np.clip(2 * anim.channel("browInnerUp"), 0, 1))
+
+
+def test_mouth_close_never_exceeds_jaw_and_lip_gap_is_kept():
+    anim = _anim(5.0)
+    w = anim.weights.copy()
+    w[::7, ARKIT_INDEX["mouthClose"]] = 0.9     # a bilabial with the jaw nearly shut
+    w[::7, ARKIT_INDEX["jawOpen"]] = 0.05
+    anim = anim.with_weights(w)
+    out = close_lips_over_jaw(anim)
+    assert (out.channel("mouthClose") <= out.channel("jawOpen")).all()
+    assert out.channel("mouthClose")[0] == pytest.approx(0.05)
+    assert np.allclose(lip_gap(out.weights), lip_gap(anim.weights))
+    other = [i for i, n in enumerate(ARKIT_NAMES) if n != "mouthClose"]
+    assert np.array_equal(out.weights[:, other], anim.weights[:, other])
+
+
+def test_real_captures_follow_the_mouth_close_convention(shared_data):
+    """The rule close_lips_over_jaw enforces holds in real ARKit curves (MediaPipe on talkvid)."""
+    files = sorted((shared_data / "talkvid").glob("*.npz"))
+    if not files:
+        pytest.skip("no talkvid clips in ../shared/data")
+    for f in files:
+        z = np.load(f)
+        names = [str(n) for n in z["names"]]
+        w = z["weights"]
+        assert (w[:, names.index("mouthClose")] <= w[:, names.index("jawOpen")] + 0.05).all(), f.name
