@@ -40,3 +40,26 @@ def run_session(script: str, tmp: Path, timeout: float = 240, **args) -> dict:
         raise AssertionError(f"{script} failed (rc {proc.returncode}):\n{proc.stdout[-4000:]}\n"
                              f"{proc.stderr[-4000:]}")
     return json.loads(out.read_text())
+
+
+def run_inline(script: str, timeout: float = 120) -> dict:
+    """Run `script` in a fresh Blender process with the add-on registered from this checkout
+    (names: bpy, np, json, blender_addon, scene); it stores its measurements in the dict
+    RESULT. Returns that dict."""
+    prelude = (f"import json, sys\nsys.path.insert(0, {str(REPO)!r})\nimport bpy\n"
+               "import numpy as np\nimport blender_addon\n"
+               "bpy.ops.wm.read_factory_settings(use_empty=True)\nblender_addon.register()\n"
+               "scene = bpy.context.scene\nscene.render.fps, scene.render.fps_base = 24, 1.0\n"
+               "RESULT = {}\n")
+    # os._exit: bpy can hang in its exit handlers after an error; the result is already printed.
+    body = "\n".join("    " + line for line in (prelude + script).splitlines())
+    wrapped = ("import os, traceback\ntry:\n" + body + "\n    print('RESULT' + json.dumps(RESULT), "
+               "flush=True)\nexcept BaseException:\n    traceback.print_exc()\n    os._exit(1)\n"
+               "os._exit(0)\n")
+    proc = subprocess.run([BLENDER_PYTHON, "-c", wrapped], capture_output=True, text=True,
+                          timeout=timeout, cwd=REPO)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")]
+    if proc.returncode != 0 or not lines:
+        raise AssertionError(f"Blender script failed (rc {proc.returncode}):\n"
+                             f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return json.loads(lines[-1][len("RESULT"):])
