@@ -158,14 +158,26 @@ class TALKFACE_OT_generate(bpy.types.Operator):
     def invoke(self, context, _event):
         if not self._prepare(context):
             return {"CANCELLED"}
+        self._begin(context)
+        context.window_manager.modal_handler_add(self)
+        return {"RUNNING_MODAL"}
+
+    def _begin(self, context) -> None:
+        """Progress bar and timer up, worker started (the modal part of invoke)."""
         wm = context.window_manager
         wm.talkface_progress.running = True
         wm.talkface_progress.factor = 0.0
         wm.progress_begin(0, 1000)
         self._timer = wm.event_timer_add(0.1, window=context.window)
-        wm.modal_handler_add(self)
         self._job.start()
-        return {"RUNNING_MODAL"}
+
+    def _end(self, context) -> None:
+        wm = context.window_manager
+        if self._timer is not None:
+            wm.event_timer_remove(self._timer)
+            self._timer = None
+        wm.progress_end()
+        wm.talkface_progress.running = False
 
     def modal(self, context, event):
         if event.type == "ESC":
@@ -182,14 +194,19 @@ class TALKFACE_OT_generate(bpy.types.Operator):
             area.tag_redraw()
         if not self._job.done:
             return {"RUNNING_MODAL"}
-        wm.event_timer_remove(self._timer)
-        wm.progress_end()
-        wm.talkface_progress.running = False
+        self._end(context)
         return self._finish(context)
+
+    def cancel(self, context) -> None:
+        """Blender ends the modal operator itself (a file is loaded, the window closes): stop the
+        worker and take the progress bar down, or Generate would stay disabled."""
+        self._job.cancel()
+        self._end(context)
 
     def _finish(self, context):
         job = self._job
-        if job.cancelled:
+        # Esc wins even when the worker finished between the key press and the next timer tick.
+        if job.cancelled or job.cancel_requested:
             self.report({"WARNING"}, "Generation cancelled: nothing was changed")
             return {"CANCELLED"}
         if job.error:
