@@ -91,9 +91,8 @@ class Job:
                 self.cancelled = True
                 self.results.clear()
             elif isinstance(exc, ImportError):
-                self.error = (f"{exc}. PyTorch is needed for generation: install the extension "
-                              "build that bundles torch, or set TalkFace's preference "
-                              "'Extra Python packages' to a site-packages folder holding torch")
+                self.error = (f"{exc}: the extension's bundled packages are incomplete; reinstall "
+                              "TalkFace (its CPU generation needs no extra packages)")
             else:
                 self.error = f"{type(exc).__name__}: {exc}"
             self._set_progress(1.0, "cancelled" if self.cancelled else "failed")

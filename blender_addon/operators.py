@@ -132,7 +132,7 @@ class TALKFACE_OT_generate(bpy.types.Operator):
         settings = _settings(context)
         prefs = properties.preferences(context)
         extra = bpy.path.abspath(prefs.packages_path) if prefs and prefs.packages_path else ""
-        if extra and extra not in sys.path:  # the user's own torch, when none was bundled
+        if extra and extra not in sys.path:  # the user's own PyTorch, for GPU generation
             sys.path.append(extra)
         device = prefs.device if prefs else "auto"
         clips = (list(settings.clips) if self.scope == "ALL"

@@ -60,13 +60,13 @@ class TalkFacePreferences(bpy.types.AddonPreferences):
     bl_idname = ADDON_ID
 
     device: EnumProperty(name="Device", default="auto", items=[
-        ("auto", "Auto", "CUDA when available, else CPU"),
-        ("cpu", "CPU", "Always run on the CPU"),
-        ("cuda", "CUDA", "NVIDIA GPU (needs a CUDA build of PyTorch)")])
+        ("auto", "Auto", "An NVIDIA GPU when PyTorch with CUDA is available, else the CPU"),
+        ("cpu", "CPU", "Always run on the CPU (built in, no extra packages needed)"),
+        ("cuda", "CUDA", "NVIDIA GPU (needs a CUDA build of PyTorch, see 'Extra Python packages')")])
     packages_path: StringProperty(
         name="Extra Python packages", subtype="DIR_PATH",
-        description="A site-packages folder holding PyTorch for Blender's Python, used when the "
-                    "extension was built without bundled torch wheels")
+        description="Optional: a site-packages folder holding a CUDA build of PyTorch for "
+                    "Blender's Python, for GPU generation. CPU generation needs nothing extra")
 
     def draw(self, _context) -> None:
         self.layout.prop(self, "device")

@@ -1,5 +1,10 @@
 """talkface_core.generate: audio -> Animation. The one entry point that runs the network
-(the CLI, the Blender add-on and the benchmarks all call it)."""
+(the CLI, the Blender add-on and the benchmarks all call it).
+
+Devices: "cpu" runs the numpy forward pass (no PyTorch needed, which is what the Blender extension
+ships); "cuda"/"cuda:N" and "torch-cpu" run the PyTorch model; "auto" takes a CUDA GPU when
+PyTorch is installed and sees one, else "cpu".
+"""
 from __future__ import annotations
 
 import os
@@ -8,15 +13,13 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from .animation import Animation
 from .audio import SAMPLE_RATE, check_samples, load_audio
 from .blendshapes import EMOTIONS
-from .model.checkpoint import CheckpointError, load_checkpoint
+from .model.checkpoint import CheckpointError, load_checkpoint, load_numpy_checkpoint
 from .model.features import FEATURE_RATE
-from .model.network import TalkNet
-from .model.streaming import Cancelled, run_windows
+from .model.streaming import Cancelled, Runner, run_windows
 from .postprocess import add_blinks, close_lips_over_jaw, smooth
 
 __all__ = ["generate", "Cancelled", "CheckpointError", "load_model", "resolve_device"]
@@ -24,23 +27,45 @@ __all__ = ["generate", "Cancelled", "CheckpointError", "load_model", "resolve_de
 OUTPUT_SPACES = ("arkit52", "flame")
 
 
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' requested but no CUDA GPU is available; use 'cpu' or 'auto'")
-    return dev
+DEVICES = ("auto", "cpu", "torch-cpu", "cuda")
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+def resolve_device(device: str = "auto") -> str:
+    """"cpu", "torch-cpu" or "cuda[:N]"; a clear error for a device this machine lacks."""
+    device = str(device)
+    if device == "auto":
+        return "cuda" if _cuda_available() else "cpu"
+    if device == "cpu":
+        return device
+    if device not in DEVICES and not device.startswith("cuda:"):
+        raise ValueError(f"device must be one of {', '.join(DEVICES)} (or cuda:N), got {device!r}")
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise ValueError(f"device {device!r} needs PyTorch, which is not installed; use 'cpu'") from None
+    if device.startswith("cuda") and not _cuda_available():
+        raise ValueError(f"device {device!r} requested but no CUDA GPU is available; use 'cpu' or 'auto'")
+    return device
 
 
 @lru_cache(maxsize=4)
-def _cached_model(path: str | None, device: str) -> tuple[TalkNet, dict]:
+def _cached_model(path: str | None, device: str) -> tuple[Runner, dict]:
     return load_model(path, device)
 
 
-def load_model(checkpoint: str | os.PathLike[str] | None, device: str | torch.device = "cpu"
-               ) -> tuple[TalkNet, dict]:
-    return load_checkpoint(checkpoint, device)
+def load_model(checkpoint: str | os.PathLike[str] | None, device: str = "cpu") -> tuple[Runner, dict]:
+    """(model with .predict, config) for a resolved device."""
+    if device == "cpu":
+        return load_numpy_checkpoint(checkpoint)
+    return load_checkpoint(checkpoint, "cpu" if device == "torch-cpu" else device)
 
 
 def _emotion_vector(emotion: str) -> np.ndarray | None:
@@ -77,7 +102,7 @@ def generate(audio: str | os.PathLike[str] | np.ndarray, emotion: str = "neutral
         raise ValueError(f"intensity must be in [0, 1], got {intensity}")
     emo = _emotion_vector(emotion)
     dev = resolve_device(device)
-    model, config = _cached_model(None if checkpoint is None else str(Path(checkpoint).resolve()), str(dev))
+    model, config = _cached_model(None if checkpoint is None else str(Path(checkpoint).resolve()), dev)
     n_styles = model.cfg.n_styles
     if not (isinstance(style, (int, np.integer)) and 0 <= style < n_styles):
         raise ValueError(f"style must be an integer in [0, {n_styles - 1}], got {style!r}")
@@ -87,12 +112,13 @@ def generate(audio: str | os.PathLike[str] | np.ndarray, emotion: str = "neutral
     else:
         samples = load_audio(audio)
     weights = run_windows(model, samples, emotion=emo, intensity=intensity, style=int(style),
-                          device=dev, progress=progress, cancel=cancel)
-    anim = close_lips_over_jaw(Animation(config["output_names"], FEATURE_RATE, weights).resample(fps))
+                          progress=progress, cancel=cancel)
+    anim = Animation(config["output_names"], FEATURE_RATE, weights).resample(fps)
     if smoothing:
         anim = smooth(anim, smoothing)
     if blinks:
         anim = add_blinks(anim, seed)
+    anim = close_lips_over_jaw(anim)  # last: smoothing could lift mouthClose over jawOpen again
     if output_space == "flame":
         from .flame_mapping import arkit_to_flame  # owned by the FLAME engineer
         anim = arkit_to_flame(anim, flame_model)

@@ -202,7 +202,7 @@ def load_examples(data: Path, entries: list[dict], copies: int, seed: int, show_
         out.append(ex)
         for k in range(copies):
             audio, _ = degrade(samples, rng_for(seed, f"{entry['id']}~{k}"))
-            out.append(replace(ex, id=f"{ex.id}~{k}", mel=utterance_features(audio)))
+            out.append(replace(ex, id=f"{ex.id}~{k}", mel=torch.from_numpy(utterance_features(audio))))
     return out
 
 
@@ -241,7 +241,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, show_progress: bool = True)
 
     torch.manual_seed(cfg.seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
-    device = resolve_device(cfg.device)
+    resolved = resolve_device(cfg.device)
+    device = torch.device("cpu" if resolved in ("cpu", "torch-cpu") else resolved)
     out = Path(cfg.out).with_suffix("")
     entries = select_training(read_manifest(Path(cfg.data)), cfg.research)
     if cfg.max_clips:

@@ -2,8 +2,9 @@
 
 Each duration runs in a fresh process so peak memory (RSS, and tracemalloc's peak of Python-side
 allocations such as numpy arrays) belongs to that run alone. Speeds are reported as real-time
-factors and as ratios to two baselines timed in the same process: the log-mel feature extraction
-alone and the loudness jaw flap. The audio is a speech-like synthetic signal (voiced harmonics
+factors and as ratios to baselines timed in the same process: the log-mel feature extraction
+alone, the loudness jaw flap, and (on CPU, when PyTorch is installed) the same network run by
+PyTorch instead of numpy. The audio is a speech-like synthetic signal (voiced harmonics
 gated at a syllable rate): the network's cost does not depend on what is said.
 """
 from __future__ import annotations
@@ -25,7 +26,7 @@ DEFAULT_DURATIONS = (10.0, 60.0, 600.0)
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--durations", type=float, nargs="+", default=list(DEFAULT_DURATIONS),
                         help="audio lengths in seconds")
-    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    parser.add_argument("--device", default="cpu", help="cpu (numpy), torch-cpu, cuda or auto")
     parser.add_argument("--checkpoint", type=Path, default=None)
     parser.add_argument("--repeats", type=int, default=3, help="best of N timings")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
@@ -49,16 +50,24 @@ def speechlike(seconds: float, seed: int = 0) -> np.ndarray:
     return out
 
 
+def _torch_available() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _measure(seconds: float, device: str, checkpoint: str | None, repeats: int) -> dict:
-    import torch
-
-    from ..inference import generate, load_model
+    from ..inference import generate, resolve_device
     from ..model.baselines import jaw_flap
+    from ..model.checkpoint import read_state
     from ..model.features import frame_range, log_mel, num_frames
-    from ..model.network import parameter_count
 
+    device = resolve_device(device)
     samples = speechlike(seconds)
-    model, config = load_model(checkpoint, "cpu")
+    state, _, _ = read_state(checkpoint)
+    run = lambda dev: generate(samples, emotion="happy", device=dev, checkpoint=checkpoint)  # noqa: E731
     generate(samples[:16000], device=device, checkpoint=checkpoint)  # load + warm up
 
     def best(fn) -> float:
@@ -66,7 +75,8 @@ def _measure(seconds: float, device: str, checkpoint: str | None, repeats: int) 
         for _ in range(max(1, repeats if seconds <= 60 else 1)):
             t0 = time.perf_counter()
             fn()
-            if device != "cpu" and torch.cuda.is_available():
+            if device.startswith("cuda"):
+                import torch
                 torch.cuda.synchronize()
             times.append(time.perf_counter() - t0)
         return min(times)
@@ -74,19 +84,23 @@ def _measure(seconds: float, device: str, checkpoint: str | None, repeats: int) 
     # generate() first: the peak RSS read right after it is its own (the baselines below hold
     # whole-file spectra and would raise it).
     tracemalloc.start()
-    t_gen = best(lambda: generate(samples, emotion="happy", device=device, checkpoint=checkpoint))
+    t_gen = best(lambda: run(device))
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t_features = best(lambda: log_mel(frame_range(samples, 0, num_frames(len(samples)))))
     mean = np.full(52, 0.05, np.float32)
     t_flap = best(lambda: jaw_flap(samples, mean, 0.5))
-    return {"seconds": seconds, "device": device, "threads": torch.get_num_threads(),
-            "generate_s": t_gen, "rtf": t_gen / seconds, "features_s": t_features,
-            "jaw_flap_s": t_flap, "vs_features": t_gen / t_features, "vs_jaw_flap": t_gen / t_flap,
-            "audio_mb": samples.nbytes / 2**20, "traced_peak_mb": traced_peak / 2**20,
-            "peak_rss_mb": peak_rss,
-            "parameters": parameter_count(model)}
+    t_torch = float("nan")
+    if device == "cpu" and _torch_available():
+        generate(samples[:16000], device="torch-cpu", checkpoint=checkpoint)
+        t_torch = best(lambda: run("torch-cpu"))
+    return {"seconds": seconds, "device": device, "generate_s": t_gen, "rtf": t_gen / seconds,
+            "features_s": t_features, "jaw_flap_s": t_flap, "torch_cpu_s": t_torch,
+            "vs_features": t_gen / t_features, "vs_jaw_flap": t_gen / t_flap,
+            "vs_torch_cpu": t_gen / t_torch, "audio_mb": samples.nbytes / 2**20,
+            "traced_peak_mb": traced_peak / 2**20, "peak_rss_mb": peak_rss,
+            "parameters": int(sum(v.size for v in state.values()))}
 
 
 def _worker(args: tuple) -> dict:
@@ -105,14 +119,14 @@ def run(args: argparse.Namespace) -> int:
     path = Path(ckpt) if ckpt else default_checkpoint()
     size_mb = path.with_suffix(".safetensors").stat().st_size / 2**20
     print(f"checkpoint {path.name}: {size_mb:.2f} MB, {rows[0]['parameters']:,} parameters; "
-          f"device {args.device}, {rows[0]['threads']} threads, {os.cpu_count()} CPUs\n")
-    print("| audio s | generate s | RTF | x features-only | x jaw flap | peak RSS MB | "
+          f"device {rows[0]['device']}, {os.cpu_count()} CPUs\n")
+    print("| audio s | generate s | RTF | x features-only | x jaw flap | x torch-cpu | peak RSS MB | "
           "traced peak MB | audio MB |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['seconds']:g} | {r['generate_s']:.3f} | {r['rtf']:.4f} | {r['vs_features']:.1f} | "
-              f"{r['vs_jaw_flap']:.1f} | {r['peak_rss_mb']:.0f} | {r['traced_peak_mb']:.1f} | "
-              f"{r['audio_mb']:.1f} |")
+              f"{r['vs_jaw_flap']:.1f} | {r['vs_torch_cpu']:.2f} | {r['peak_rss_mb']:.0f} | "
+              f"{r['traced_peak_mb']:.1f} | {r['audio_mb']:.1f} |")
     if args.json:
         args.json.write_text(json.dumps({"checkpoint_mb": size_mb, "rows": rows}, indent=1) + "\n")
     return 0

@@ -10,11 +10,11 @@ pytest and setuptools):
 Blender's own `extension build` (bl_pkg/cli/blender_ext.py inside the bpy wheel) makes the zip,
 and `extension validate` checks it.
 
-PyTorch is not bundled by default: its wheels are 100 MB (macOS) to several GB (Linux with CUDA).
-`--with-torch` adds torch for each platform and builds one zip per platform (Blender's
---split-platforms); for Linux pass `--wheel-dir` holding the CPU wheel from download.pytorch.org
-(PyPI's Linux torch needs the separate nvidia-* CUDA wheels). Without bundled torch the add-on
-tells the user to point its "Extra Python packages" preference at a site-packages with torch.
+PyTorch is not bundled by default and not needed: generation on the CPU runs the numpy forward
+pass (talkface_core/model/numpy_net.py). PyTorch only adds CUDA generation; its wheels are 100 MB
+(macOS) to several GB (Linux with CUDA), so users who want the GPU point the add-on's "Extra
+Python packages" preference at a site-packages holding it, or build with `--with-torch` (one zip
+per platform, Blender's --split-platforms; for Linux pass `--wheel-dir` with the wheel to use).
 """
 from __future__ import annotations
 

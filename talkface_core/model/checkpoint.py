@@ -3,20 +3,27 @@
 The JSON config carries the format version, the output space and its channel names, the network
 hyper-parameters, a summary of the training data and the license that follows from it. Loading
 checks all of it against the tensors and raises CheckpointError with a message a user can act on.
+Reading and checking need no PyTorch: `load_numpy_checkpoint` serves the torch-free runtime.
 """
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+import numpy as np
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.numpy import load_file
 
 from ..blendshapes import ARKIT_NAMES, EMOTIONS
-from .network import NetConfig, TalkNet
+from .config import NetConfig
+from .numpy_net import NumpyTalkNet, expected_shapes
+
+if TYPE_CHECKING:
+    import torch
+
+    from .network import TalkNet
 
 FORMAT = "talkface.checkpoint"
 VERSION = 1
@@ -41,6 +48,7 @@ def _paths(path: str | os.PathLike[str]) -> tuple[Path, Path]:
 
 def save_checkpoint(path: str | os.PathLike[str], model: TalkNet, info: dict[str, Any]) -> Path:
     """Write tensors + config; `info` adds training data summary, license, recipe."""
+    from safetensors.torch import save_file
     tensors_path, config_path = _paths(path)
     tensors_path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -75,9 +83,10 @@ def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     return config
 
 
-def load_checkpoint(path: str | os.PathLike[str] | None = None,
-                    device: str | torch.device = "cpu") -> tuple[TalkNet, dict[str, Any]]:
-    """(model in eval mode, config). None loads the shipped default checkpoint."""
+def read_state(path: str | os.PathLike[str] | None = None
+               ) -> tuple[dict[str, np.ndarray], NetConfig, dict[str, Any]]:
+    """(tensors as numpy arrays, network config, checkpoint config), checked against each other.
+    None reads the shipped default checkpoint."""
     tensors_path, _ = _paths(path if path is not None else default_checkpoint())
     config = read_config(tensors_path)
     if not tensors_path.is_file():
@@ -89,19 +98,39 @@ def load_checkpoint(path: str | os.PathLike[str] | None = None,
                               f"({exc}); re-download or retrain it") from None
     try:
         cfg = NetConfig.from_dict(config["network"])
-        model = TalkNet(cfg)
+        expected = expected_shapes(cfg)
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{tensors_path.name}: bad network config: {exc}") from None
-    expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
-    wrong = [f"{k} {tuple(state[k].shape)} != {tuple(v.shape)}"
-             for k, v in expected.items() if k in state and state[k].shape != v.shape]
+    wrong = [f"{k} {tuple(state[k].shape)} != {v}"
+             for k, v in expected.items() if k in state and tuple(state[k].shape) != v]
     if missing or unexpected or wrong:
         detail = "; ".join(filter(None, [
             f"missing {', '.join(missing[:3])}" if missing else "",
             f"unexpected {', '.join(unexpected[:3])}" if unexpected else "",
             f"wrong shape {', '.join(wrong[:3])}" if wrong else ""]))
         raise CheckpointError(f"{tensors_path.name} does not match its config ({detail})")
-    model.load_state_dict(state)
+    if not all(np.isfinite(v).all() for v in state.values()):
+        raise CheckpointError(f"{tensors_path.name} holds NaN or infinite weights; retrain it")
+    return state, cfg, config
+
+
+def load_checkpoint(path: str | os.PathLike[str] | None = None,
+                    device: str | torch.device = "cpu") -> tuple[TalkNet, dict[str, Any]]:
+    """(PyTorch model in eval mode, config). None loads the shipped default checkpoint."""
+    import torch
+
+    from .network import TalkNet
+
+    state, cfg, config = read_state(path)
+    model = TalkNet(cfg)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
     return model.to(device).eval(), config
+
+
+def load_numpy_checkpoint(path: str | os.PathLike[str] | None = None
+                          ) -> tuple[NumpyTalkNet, dict[str, Any]]:
+    """(numpy model, config): the same checkpoint without PyTorch."""
+    state, cfg, config = read_state(path)
+    return NumpyTalkNet(cfg, state), config

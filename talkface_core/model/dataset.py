@@ -104,7 +104,7 @@ def load_example(data_dir: Path, entry: dict, *, keep_audio: bool = False) -> Ex
         weights, phones = z["weights"], z["phones"]
         phone_set = str(z["phone_set"]) if "phone_set" in z.files else entry.get("phone_set", "arpabet")
         meta = {k: z[k].item() for k in ("emotion", "intensity", "style") if k in z.files}
-    mel = utterance_features(samples)
+    mel = torch.from_numpy(utterance_features(samples))
     t = mel.shape[0]
     target = Animation(ARKIT_NAMES, 60.0, weights).resample(FEATURE_RATE).weights
     if len(target) < t:  # teacher may stop a frame early: hold the last pose

@@ -9,6 +9,9 @@ microphone tilt adds a constant per band in the log domain, and that constant is
 statistics come from speech frames only (within 20 dB of the loud frames), and the quiet tail is
 clipped, so digital silence (TTS) and a noisy room (real recordings) look alike and the amount
 of silence around the speech does not shift the features.
+
+Plain numpy (no torch): the same front end serves training and the torch-free runtime that runs
+inside Blender when PyTorch is not installed.
 """
 from __future__ import annotations
 
@@ -17,7 +20,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from ..audio import SAMPLE_RATE
 
@@ -52,8 +54,17 @@ def _mel_filterbank() -> np.ndarray:
     return np.maximum(tri, 0.0).astype(np.float32)
 
 
-_FILTERS = torch.from_numpy(_mel_filterbank())
-_WINDOW = torch.hann_window(WIN, periodic=True)
+def _window() -> np.ndarray:
+    """Periodic Hann of WIN samples, centred in N_FFT (as an STFT pads a short window)."""
+    hann = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(WIN) / WIN)
+    out = np.zeros(N_FFT, dtype=np.float32)
+    left = (N_FFT - WIN) // 2
+    out[left:left + WIN] = hann
+    return out
+
+
+_FILTERS = _mel_filterbank()
+_WINDOW = _window()
 
 
 def frame_range(samples: np.ndarray, start: int, stop: int) -> np.ndarray:
@@ -67,56 +78,57 @@ def frame_range(samples: np.ndarray, start: int, stop: int) -> np.ndarray:
     return out
 
 
-def log_mel(segment: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """Raw log-mel (frames x N_MELS) of a segment produced by frame_range (no centring padding)."""
-    x = torch.as_tensor(segment, dtype=torch.float32)
-    spec = torch.stft(x, N_FFT, HOP, WIN, window=_WINDOW, center=False, return_complex=True)
-    power = spec.real ** 2 + spec.imag ** 2
-    return torch.log(_FILTERS @ power + _LOG_FLOOR).T.contiguous()
+def log_mel(segment: np.ndarray) -> np.ndarray:
+    """Raw log-mel (frames x N_MELS, float32) of a segment produced by frame_range."""
+    frames = np.lib.stride_tricks.sliding_window_view(np.asarray(segment, np.float32), N_FFT)[::HOP]
+    spec = np.fft.rfft(frames * _WINDOW, axis=1)
+    power = (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
+    return np.log(power @ _FILTERS.T + _LOG_FLOOR).astype(np.float32)
 
 
 @dataclass
 class FeatureStats:
     """Running per-band sums over an utterance, so normalisation can be computed in chunks."""
     count: int = 0
-    total: torch.Tensor | None = None
-    total_sq: torch.Tensor | None = None
+    total: np.ndarray | None = None
+    total_sq: np.ndarray | None = None
 
-    def add(self, mel: torch.Tensor) -> None:
-        s, s2 = mel.double().sum(0), (mel.double() ** 2).sum(0)
+    def add(self, mel: np.ndarray) -> None:
+        m = mel.astype(np.float64)
+        s, s2 = m.sum(0), (m ** 2).sum(0)
         self.total = s if self.total is None else self.total + s
         self.total_sq = s2 if self.total_sq is None else self.total_sq + s2
         self.count += mel.shape[0]
 
-    def normaliser(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def normaliser(self) -> tuple[np.ndarray, np.float32]:
         """(mean per band, one scale): x_norm = (x - mean) / scale."""
         if self.count == 0:
             raise ValueError("no frames to normalise")
         mean = self.total / self.count
-        var = (self.total_sq / self.count - mean ** 2).clamp_min(0).mean()
-        return mean.float(), var.sqrt().clamp_min(_MIN_SCALE).float()
+        var = np.maximum(self.total_sq / self.count - mean ** 2, 0).mean()
+        return mean.astype(np.float32), np.float32(max(math.sqrt(var), _MIN_SCALE))
 
 
-def frame_energy(mel: torch.Tensor) -> torch.Tensor:
+def frame_energy(mel: np.ndarray) -> np.ndarray:
     return mel.mean(1)
 
 
-def speech_normaliser(chunks: Callable[[], Iterator[torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
+def speech_normaliser(chunks: Callable[[], Iterator[np.ndarray]]) -> tuple[np.ndarray, np.float32]:
     """(mean, scale) of an utterance from its speech frames. `chunks()` yields the raw log-mel in
     pieces and is called twice (energies, then statistics), so memory stays bounded."""
-    energy = torch.cat([frame_energy(m) for m in chunks()])
-    threshold = torch.quantile(energy, 0.95) - SPEECH_RANGE
+    energy = np.concatenate([frame_energy(m) for m in chunks()])
+    threshold = np.quantile(energy, 0.95) - SPEECH_RANGE
     stats = FeatureStats()
     for mel in chunks():
         stats.add(mel[frame_energy(mel) > threshold])
     return stats.normaliser()
 
 
-def normalise(mel: torch.Tensor, mean: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    return ((mel - mean) / scale).clamp_min(FLOOR)
+def normalise(mel: np.ndarray, mean: np.ndarray, scale: np.float32) -> np.ndarray:
+    return np.maximum((mel - mean) / scale, FLOOR).astype(np.float32)
 
 
-def utterance_features(samples: np.ndarray) -> torch.Tensor:
-    """Normalised log-mel of a whole (short) utterance: what training sees."""
+def utterance_features(samples: np.ndarray) -> np.ndarray:
+    """Normalised log-mel (frames x N_MELS, float32) of a whole (short) utterance: what training sees."""
     mel = log_mel(frame_range(samples, 0, num_frames(len(samples))))
     return normalise(mel, *speech_normaliser(lambda: iter([mel])))

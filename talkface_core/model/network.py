@@ -11,49 +11,14 @@ Cross-reconstruction in training keeps the voice's own emotion out of the conten
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..blendshapes import EMOTIONS
-from .features import N_MELS
+from .config import NetConfig
 
-
-@dataclass(frozen=True)
-class NetConfig:
-    n_mels: int = N_MELS
-    hidden: int = 96
-    emotion_hidden: int = 64
-    kernel: int = 3
-    content_dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 1, 2)
-    emotion_dilations: tuple[int, ...] = (1, 2, 4, 8, 16)
-    decoder_dilations: tuple[int, ...] = (1, 2, 4)
-    emotion_pool: int = 101          # frames the "auto" emotion reading is averaged over (~2 s)
-    n_outputs: int = 52
-    n_styles: int = 1
-    n_emotions: int = len(EMOTIONS)
-    dropout: float = 0.1
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> NetConfig:
-        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
-        for key in ("content_dilations", "emotion_dilations", "decoder_dilations"):
-            if key in known:
-                known[key] = tuple(known[key])
-        return cls(**known)
-
-    def context_frames(self) -> int:
-        """Frames either side that can influence one output frame (conservative bound)."""
-        half = (self.kernel - 1) // 2
-        content = 1 + sum(half * d for d in self.content_dilations)
-        decoder = sum(half * d for d in self.decoder_dilations)
-        emotion = 1 + sum(half * d for d in self.emotion_dilations) + self.emotion_pool // 2
-        return max(content + decoder, emotion + decoder)
+__all__ = ["NetConfig", "TalkNet", "parameter_count"]
 
 
 class ResidualConv(nn.Module):
@@ -137,6 +102,18 @@ class TalkNet(nn.Module):
         else:
             emotion = emotion * intensity[:, None]
         return torch.sigmoid(self.decode(self.encode_content(mel), emotion, style))
+
+
+    def predict(self, mel: np.ndarray, emotion: np.ndarray | None, style: int, intensity: float
+                ) -> np.ndarray:
+        """One utterance (T, n_mels) -> (T, n_outputs) float32: the runtime interface streaming
+        uses, shared with the torch-free NumpyTalkNet."""
+        device = next(self.parameters()).device
+        emo = None if emotion is None else torch.as_tensor(emotion, dtype=torch.float32, device=device)[None]
+        with torch.inference_mode():
+            y = self(torch.as_tensor(mel, device=device)[None], emo, torch.tensor([style], device=device),
+                     torch.tensor([float(intensity)], device=device))
+        return y[0].float().cpu().numpy()
 
 
 def parameter_count(model: nn.Module) -> int:

@@ -6,19 +6,29 @@ window with `context` extra frames either side (cut off again), and cross-fades 
 windows over `overlap` frames. The network's receptive field is smaller than the context, so each
 kept frame equals what one pass over the whole file would give, and the cross-fade blends two
 nearly identical curves: no seam, whatever the window size.
+
+The model is anything with `cfg` (NetConfig) and `predict(mel, emotion, style, intensity)`:
+TalkNet (PyTorch, CPU or GPU) or NumpyTalkNet (no PyTorch needed).
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Protocol
 
 import numpy as np
-import torch
 
+from .config import NetConfig
 from .features import frame_range, log_mel, normalise, num_frames, speech_normaliser
-from .network import TalkNet
 
 WINDOW_FRAMES = 1500     # 30 s of output per window
 OVERLAP_FRAMES = 50      # 1 s cross-fade
+
+
+class Runner(Protocol):
+    cfg: NetConfig
+
+    def predict(self, mel: np.ndarray, emotion: np.ndarray | None, style: int, intensity: float
+                ) -> np.ndarray: ...
 
 
 class Cancelled(Exception):
@@ -36,14 +46,13 @@ def _check(cancel: Callable[[], bool] | None) -> None:
         raise Cancelled("generation cancelled")
 
 
-def _stats_chunks(samples: np.ndarray, total: int, window: int) -> Iterator[torch.Tensor]:
+def _stats_chunks(samples: np.ndarray, total: int, window: int) -> Iterator[np.ndarray]:
     for start in range(0, total, window):
         yield log_mel(frame_range(samples, start, min(start + window, total)))
 
 
-def run_windows(model: TalkNet, samples: np.ndarray, *, emotion: np.ndarray | None,
-                intensity: float, style: int, device: torch.device,
-                window: int = WINDOW_FRAMES, overlap: int = OVERLAP_FRAMES,
+def run_windows(model: Runner, samples: np.ndarray, *, emotion: np.ndarray | None,
+                intensity: float, style: int, window: int = WINDOW_FRAMES, overlap: int = OVERLAP_FRAMES,
                 progress: Callable[[int, int], None] | None = None,
                 cancel: Callable[[], bool] | None = None) -> np.ndarray:
     """(frames, n_outputs) float32 weights at the feature rate. emotion: one-hot/probabilities
@@ -56,7 +65,7 @@ def run_windows(model: TalkNet, samples: np.ndarray, *, emotion: np.ndarray | No
     steps = 2 * n_stats + len(spans)
     done = 0
 
-    def chunks() -> Iterator[torch.Tensor]:
+    def chunks() -> Iterator[np.ndarray]:
         nonlocal done
         for mel in _stats_chunks(samples, total, window):
             _check(cancel)
@@ -70,16 +79,12 @@ def run_windows(model: TalkNet, samples: np.ndarray, *, emotion: np.ndarray | No
     context = model.cfg.context_frames() + 1
     out = np.zeros((total, model.cfg.n_outputs), dtype=np.float32)
     fade_in = np.linspace(0.0, 1.0, overlap + 2, dtype=np.float32)[1:-1, None]
-    emo = None if emotion is None else torch.as_tensor(emotion, dtype=torch.float32, device=device)[None]
-    style_t = torch.tensor([style], device=device)
-    level = torch.tensor([float(intensity)], device=device)
     prev_end = 0
     for start, stop in spans:
         _check(cancel)
         lo, hi = max(start - context, 0), min(stop + context, total)
-        mel = normalise(log_mel(frame_range(samples, lo, hi)), mean, scale).to(device)
-        with torch.inference_mode():
-            y = model(mel[None], emo, style_t, level)[0, start - lo:stop - lo].float().cpu().numpy()
+        mel = normalise(log_mel(frame_range(samples, lo, hi)), mean, scale)
+        y = model.predict(mel, emotion, style, intensity)[start - lo:stop - lo]
         seam = min(prev_end - start, stop - start)
         if seam > 0:  # cross-fade the frames the previous window already wrote
             ramp = fade_in if seam == overlap else np.linspace(0, 1, seam + 2, dtype=np.float32)[1:-1, None]
