@@ -98,13 +98,26 @@ def style_table(examples: list[Example]) -> dict[int, int]:
 
 
 class Batcher:
-    """Random crops (+ aligned partner targets), reproducible from a numpy Generator."""
+    """Random crops (+ aligned partner targets), reproducible from a numpy Generator.
+
+    Each crop first draws a source (espeak-ng, Festival, RAVDESS, ...) uniformly, then a clip of
+    it: thousands of formant-synthesis clips must not drown the few natural-sounding voices,
+    whose closures and coarticulation are the ones real speech has."""
 
     def __init__(self, examples: list[Example], crop: int) -> None:
         self.examples, self.crop = examples, crop
         self.styles = style_table(examples)
         self.partners = partners(examples)
+        by_source: dict[str, list[int]] = defaultdict(list)
+        for i, ex in enumerate(examples):
+            by_source[ex.source].append(i)
+        self.sources = [np.array(by_source[s]) for s in sorted(by_source)]
         self._aligned: dict[tuple[int, int], torch.Tensor] = {}
+
+    def draw(self, rng: np.random.Generator, size: int) -> list[int]:
+        """Indices of `size` clips: a source uniformly, then one of its clips uniformly."""
+        picks = rng.integers(len(self.sources), size=size)
+        return [int(self.sources[s][rng.integers(len(self.sources[s]))]) for s in picks]
 
     def _partner_target(self, i: int, j: int) -> torch.Tensor:
         if (i, j) not in self._aligned:
@@ -121,7 +134,7 @@ class Batcher:
                "style": torch.zeros(size, dtype=torch.long),
                "cross_emotion": torch.zeros(size, dtype=torch.long), "cross_intensity": torch.zeros(size),
                "cross_style": torch.zeros(size, dtype=torch.long)}
-        for row, i in enumerate(rng.integers(len(self.examples), size=size)):
+        for row, i in enumerate(self.draw(rng, size)):
             ex = self.examples[i]
             t = len(ex.target)
             s = int(rng.integers(max(t - L, 0) + 1))

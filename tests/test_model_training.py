@@ -107,3 +107,20 @@ def test_evaluate_reports_model_and_both_baselines(corpus, tmp_path, capsys):
     assert methods["teacher"]["lip_max_err"] == 0 and methods["teacher"]["closure_hit"] == 1
     assert 0 <= methods["tiny"]["auto_acc"] <= 1
     assert set(beats_baselines(results, "tiny")) == set(results)
+
+
+def test_batches_draw_every_source_equally(corpus):
+    """A source with a tenth of the clips still gives about half the crops."""
+    from dataclasses import replace
+
+    from talkface_core.train import Batcher
+
+    base = [load_example(corpus, e) for e in read_manifest(corpus)[:20]]
+    examples = [replace(ex, id=f"{ex.id}-{k}") for ex in base for k in range(9)]
+    examples += [replace(ex, id=f"{ex.id}-f", source="festival") for ex in base[:2]]
+    batcher = Batcher(examples, crop=32)
+    rng = np.random.default_rng(0)
+    drawn = [examples[i].source for i in batcher.draw(rng, 2000)]
+    assert 0.45 < drawn.count("festival") / len(drawn) < 0.55
+    batch = batcher.sample(np.random.default_rng(1), 8)
+    assert batch["mel"].shape == (8, 32, 80) and batch["mask"].sum() > 0

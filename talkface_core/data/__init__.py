@@ -21,8 +21,8 @@ Corpus layout (the data -> model contract):
 
 Label mapping: RAVDESS normal/strong -> intensity 0.5/1.0; RAVDESS calm -> neutral at 0.25; EmoDB
 intensity 0.75, boredom -> neutral at 0.25; synthetic clips draw intensity 0.3..1 (neutral 0.5).
-Style ids: 0-23 RAVDESS actors 01-24, 24-33 EmoDB speakers, 34-49 espeak-ng voices, 50-51 Festival
-voices, 52 Piper joe.
+Style ids: 0-23 RAVDESS actors 01-24, 24-33 EmoDB speakers, 34-49 espeak-ng voices, 50, 51, 53 Festival
+voices slt, kal, ked; 52 Piper joe.
 Licenses: keep license_use == "any" for a checkpoint anyone may use (synthetic speech only).
 EmoDB: the shared copy cuts every file at 2.0 s; phones are clipped to it (record: audio_truncated).
 Lip-sync helper: visemes.bilabial_mask(phones, n_frames, fps, phone_set).

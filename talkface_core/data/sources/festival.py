@@ -1,4 +1,4 @@
-"""Synthetic English from Festival (Debian: festvox-us-slt-hts, festvox-kallpc16k).
+"""Synthetic English from Festival (Debian: festvox-us-slt-hts, festvox-kallpc16k, festvox-kdlpc16k).
 
 Festival reports each segment's end time itself (utt.save.segs), so timings are exact. Emotion
 prosody: speaking rate through Festival's Duration_Stretch (timings follow), then pitch and
@@ -19,8 +19,9 @@ from ..sentences import sentence
 from . import Rendered
 from .licenses import license_fields
 
-VOICES = ("cmu_us_slt_arctic_hts", "kal_diphone")
-STYLE_BASE = 50  # after the espeak-ng voices (34-49)
+VOICES = ("cmu_us_slt_arctic_hts", "kal_diphone", "ked_diphone")
+# Style ids: after the espeak-ng voices (34-49); ked came after Piper took 52.
+STYLES = (50, 51, 53)
 # (rate multiplier, pitch shift in cents, gain in dB) at full intensity.
 EMOTION_PROSODY: dict[str, tuple[float, float, float]] = {
     "neutral": (1.0, 0.0, 0.0), "happy": (1.12, 250.0, 2.0), "sad": (0.8, -200.0, -6.0),
@@ -70,7 +71,7 @@ def render(job: dict) -> Rendered:
                     phones.append((start, end, "SIL" if fields[2] == "pau" else _arpabet(fields[2])))
                 start = max(start, end)
     meta = {"emotion": job["emotion"], "intensity": job["intensity"],
-            "speaker": f"festival_{VOICES[job['voice']]}", "style": STYLE_BASE + job["voice"],
+            "speaker": f"festival_{VOICES[job['voice']]}", "style": STYLES[job["voice"]],
             "text": job["text"], "sentence": job["sentence"], "source_emotion": job["emotion"],
             **license_fields("festival")}
     return Rendered(check_samples(audio, sr), phones, "arpabet", meta)
