@@ -55,6 +55,9 @@ def test_core_wheel_is_complete_and_installable(built_zip: Path, tmp_path: Path)
             if "__pycache__" not in p.parts}
     assert core <= set(names)
     assert len(record) == len(names)  # every file hashed, RECORD itself last
+    # The shipped (any-use) checkpoint goes to users; the non-commercial research one never does.
+    assert "talkface_core/weights/talkface_default.safetensors" in names
+    assert not any("research" in n or n.endswith(".pt") for n in names), names
     # pip accepts it (no network: --no-deps, --no-index).
     target = tmp_path / "site"
     proc = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",

@@ -146,8 +146,7 @@ def core_wheel(folder: Path, version: str) -> Path:
     """talkface_core as a pure-Python wheel, written directly (no network, no build backend)."""
     dist = f"talkface_core-{version}"
     path = folder / f"{dist}-py3-none-any.whl"
-    files = sorted(p for p in CORE.rglob("*") if p.is_file()
-                   and "__pycache__" not in p.parts and p.suffix != ".pyc")
+    files = core_files()
     meta = {f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: talkface-core\nVersion: {version}\n",
             f"{dist}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: talkface build-extension\n"
                                        "Root-Is-Purelib: true\nTag: py3-none-any\n"}
@@ -164,9 +163,21 @@ def core_wheel(folder: Path, version: str) -> Path:
     return path
 
 
+def _pyproject() -> dict:
+    return tomllib.loads((REPO / "pyproject.toml").read_text())
+
+
+def core_files() -> list[Path]:
+    """What the core wheel holds, by the same rule as pip's: the modules plus the package data
+    pyproject.toml declares. So only the shipped checkpoint goes to users, never
+    weights/research/ (non-commercial) or a training state left beside the weights."""
+    globs = _pyproject()["tool"]["setuptools"]["package-data"]["talkface_core"]
+    files = {p for p in CORE.rglob("*.py") if "__pycache__" not in p.parts}
+    return sorted(files | {p for g in globs for p in CORE.glob(g) if p.is_file()})
+
+
 def _core_requirements() -> list[Requirement]:
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    return [Requirement(r) for r in project["dependencies"]]
+    return [Requirement(r) for r in _pyproject()["project"]["dependencies"]]
 
 
 def dependency_closure(platforms: list[str], with_torch: bool) -> dict[str, list[str]]:
