@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--curves", default="jawOpen,mouthClose,mouthPucker,mouthSmileLeft,browInnerUp,eyeBlinkLeft")
 
 
-    c = sub.add_parser("compare", help="teacher jawOpen vs MediaPipe ARKit curves (lag, correlation)")
+    c = sub.add_parser("compare", help="teacher and model jawOpen vs MediaPipe ARKit curves of real videos (lag, r)")
     c.add_argument("--talkvid", type=Path, default=REPO_DATA / "talkvid")
 
 
@@ -53,12 +53,13 @@ def run(args: argparse.Namespace) -> int:
         rows = compare_dir(args.talkvid)
         for row in rows:
             print(json.dumps(row))
-        done = [r for r in rows if r.get("aligned")]
         import numpy as np
-        for key in ("teacher_r0", "teacher_best_r", "teacher_best_lag", "rms_r0", "rms_best_r", "rms_best_lag"):
-            values = np.array([r[key] for r in done], dtype=float)
-            print(f"{key}: mean {np.nanmean(values):.3f}, median {np.nanmedian(values):.3f} "
-                  f"over {len(done)} of {len(rows)} clips (aligned)")
+        for name in ("teacher", "model", "rms"):
+            done = [r for r in rows if f"{name}_r0" in r]   # the teacher needs an alignment
+            for key in ("r0", "best_r", "best_lag"):
+                values = np.array([r[f"{name}_{key}"] for r in done], dtype=float)
+                print(f"{name}_{key}: mean {np.nanmean(values):.3f}, median {np.nanmedian(values):.3f} "
+                      f"over {len(done)} of {len(rows)} clips")
         return 0
     from talkface_core.data.plot import plot_clip
     plot_clip(args.corpus, args.clip, args.out, args.curves.split(","))
