@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -30,28 +31,28 @@ OUTPUT_SPACES = ("arkit52", "flame")
 DEVICES = ("auto", "cpu", "torch-cpu", "cuda")
 
 
-def _cuda_available() -> bool:
+def torch_or_none() -> ModuleType | None:
+    """PyTorch if it is installed (it is optional at run time), else None."""
     try:
         import torch
     except ImportError:
-        return False
-    return torch.cuda.is_available()
+        return None
+    return torch
 
 
 def resolve_device(device: str = "auto") -> str:
     """"cpu", "torch-cpu" or "cuda[:N]"; a clear error for a device this machine lacks."""
     device = str(device)
+    torch = torch_or_none() if device != "cpu" else None
     if device == "auto":
-        return "cuda" if _cuda_available() else "cpu"
+        return "cuda" if torch is not None and torch.cuda.is_available() else "cpu"
     if device == "cpu":
         return device
     if device not in DEVICES and not device.startswith("cuda:"):
         raise ValueError(f"device must be one of {', '.join(DEVICES)} (or cuda:N), got {device!r}")
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        raise ValueError(f"device {device!r} needs PyTorch, which is not installed; use 'cpu'") from None
-    if device.startswith("cuda") and not _cuda_available():
+    if torch is None:
+        raise ValueError(f"device {device!r} needs PyTorch, which is not installed; use 'cpu'")
+    if device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"device {device!r} requested but no CUDA GPU is available; use 'cpu' or 'auto'")
     return device
 

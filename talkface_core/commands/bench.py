@@ -50,16 +50,8 @@ def speechlike(seconds: float, seed: int = 0) -> np.ndarray:
     return out
 
 
-def _torch_available() -> bool:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def _measure(seconds: float, device: str, checkpoint: str | None, repeats: int) -> dict:
-    from ..inference import generate, resolve_device
+    from ..inference import generate, resolve_device, torch_or_none
     from ..model.baselines import jaw_flap
     from ..model.checkpoint import read_state
     from ..model.features import frame_range, log_mel, num_frames
@@ -92,7 +84,7 @@ def _measure(seconds: float, device: str, checkpoint: str | None, repeats: int) 
     mean = np.full(52, 0.05, np.float32)
     t_flap = best(lambda: jaw_flap(samples, mean, 0.5))
     t_torch = float("nan")
-    if device == "cpu" and _torch_available():
+    if device == "cpu" and torch_or_none() is not None:
         generate(samples[:16000], device="torch-cpu", checkpoint=checkpoint)
         t_torch = best(lambda: run("torch-cpu"))
     return {"seconds": seconds, "device": device, "generate_s": t_gen, "rtf": t_gen / seconds,
