@@ -82,7 +82,8 @@ def _average(rows: list[dict[str, float]]) -> dict[str, float]:
 
 
 def group_of(ex: Example) -> str:
-    return {"tts": "synthetic (held-out voices+sentences)", "ravdess": "RAVDESS (held-out actors)",
+    return {"tts": "synthetic (held-out voices+sentences)",
+            "tts_de": "synthetic German (held-out voices+sentences)", "ravdess": "RAVDESS (held-out actors)",
             "emodb": "EmoDB (held-out speakers)"}.get(ex.source, ex.source)
 
 

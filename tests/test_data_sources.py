@@ -143,3 +143,26 @@ def test_piper_clips_align_and_close_on_bilabials() -> None:
             assert ((w[lo:hi, ARKIT_INDEX["mouthClose"]] > 0.6) & (w[lo:hi, ARKIT_INDEX["jawOpen"]] < 0.15)).any()
             closures += 1
     assert closures >= 10
+
+
+def test_german_sentences_cover_german_phonemes_and_close_the_lips() -> None:
+    """The German synthetic source: espeak-ng's German phonemes all have a viseme, and the teacher
+    shuts the lips on its bilabials as it does in English."""
+    from talkface_core.data.phonesets import ESPEAK_DE
+
+    texts = [sentence(rng_for(0, f"cover:{i}"), "de") for i in range(40)]
+    assert len(set(texts)) == len(texts)
+    _, _, phones = synth_fresh(" ".join(texts), "de", Prosody(rate=300))
+    seen = {p for _, _, p in phones}
+    assert seen <= set(ESPEAK_DE), seen - set(ESPEAK_DE)
+    assert {"p", "b", "m", "pF", "C", "x", "ts", "y:", "OY", "aI", "aU"} <= seen
+    job = tts.jobs(seed=0, n_clips=3, source="tts_de")[0]
+    r = tts.render(job)
+    assert r.phone_set == "espeak_de" and r.meta["style"] >= 54
+    w = teach(r.audio, r.phones, r.phone_set, emotion="neutral", intensity=0.5, style=r.meta["style"],
+              seed=0, clip_id=job["id"])
+    closures = [(s, e) for s, e, c in segments(r.phones, "espeak_de") if c == "PBM"]
+    assert closures
+    for s, e in closures:
+        mid = int((s + e) / 2 * FPS)
+        assert w[mid, ARKIT_INDEX["mouthClose"]] > 0.5 and w[mid, ARKIT_INDEX["jawOpen"]] < 0.15

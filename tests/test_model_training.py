@@ -124,3 +124,17 @@ def test_batches_draw_every_source_equally(corpus):
     assert 0.45 < drawn.count("festival") / len(drawn) < 0.55
     batch = batcher.sample(np.random.default_rng(1), 8)
     assert batch["mel"].shape == (8, 32, 80) and batch["mask"].sum() > 0
+
+
+def test_jaw_flap_opens_with_loudness_and_closes_in_quiet_frames(speech_wav):
+    from talkface_core.audio import load_audio
+    from talkface_core.model.baselines import frame_loudness, jaw_flap
+    from talkface_core.model.lips import CLOSED_GAP, lip_gap
+
+    samples = load_audio(speech_wav)
+    mean = np.full(52, 0.1, np.float32)
+    flap = jaw_flap(samples, mean, 0.5)
+    loud = frame_loudness(samples)
+    assert np.corrcoef(flap[:, ARKIT_INDEX["jawOpen"]], loud)[0, 1] > 0.99
+    gap = lip_gap(flap)
+    assert gap[loud < 0.05].max() < CLOSED_GAP < gap[loud > 0.8].min()

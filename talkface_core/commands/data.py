@@ -13,9 +13,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
     b = sub.add_parser("build", help="build (or resume) a corpus")
     b.add_argument("--out", type=Path, required=True)
-    b.add_argument("--sources", default="tts,festival,piper,ravdess,emodb",
-                   help="comma list of tts (espeak-ng), festival, piper, ravdess, emodb")
+    b.add_argument("--sources", default="tts,tts_de,festival,piper,ravdess,emodb",
+                   help="comma list of tts (espeak-ng English), tts_de (espeak-ng German), festival, piper, "
+                        "ravdess, emodb")
     b.add_argument("--clips", type=int, default=600, help="number of espeak-ng (tts) clips")
+    b.add_argument("--german-clips", type=int, default=300, help="number of German espeak-ng (tts_de) clips")
     b.add_argument("--festival-clips", type=int, default=300, help="number of Festival clips")
     b.add_argument("--piper-clips", type=int, default=150, help="number of Piper clips")
     b.add_argument("--seed", type=int, required=True)
@@ -45,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
             raise SystemExit(f"unknown sources {sorted(unknown)}; choose from {SOURCES}")
         summary = build(args.out, sources, args.clips, args.seed, args.data_dir, args.workers,
                         progress=not args.quiet, augment=args.augment,
-                        n_festival=args.festival_clips, n_piper=args.piper_clips)
+                        n_festival=args.festival_clips, n_piper=args.piper_clips,
+                        n_tts_de=args.german_clips)
         print(json.dumps(summary, indent=1))
         return 0
     if args.action == "compare":

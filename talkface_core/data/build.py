@@ -22,18 +22,20 @@ from .sources import Rendered, emodb, festival, piper, ravdess, tts
 from .seeding import rng_for
 from .teacher import FPS, teach
 
-SOURCES = ("tts", "festival", "piper", "ravdess", "emodb")
+SOURCES = ("tts", "tts_de", "festival", "piper", "ravdess", "emodb")
 RENDERERS: dict[str, Callable[[dict], Rendered]] = {
-    "tts": tts.render, "festival": festival.render, "piper": piper.render, "ravdess": ravdess.render,
-    "emodb": emodb.render}
+    "tts": tts.render, "tts_de": tts.render, "festival": festival.render, "piper": piper.render,
+    "ravdess": ravdess.render, "emodb": emodb.render}
 
 
 def plan(sources: list[str], n_tts: int, seed: int, data_dir: Path, augment: int = 0,
-         n_festival: int = 0, n_piper: int = 0) -> list[dict]:
+         n_festival: int = 0, n_piper: int = 0, n_tts_de: int = 0) -> list[dict]:
     """All jobs, each clip followed by `augment` degraded copies (ids "<id>_aug<k>")."""
     out: list[dict] = []
     if "tts" in sources:
         out += tts.jobs(seed, n_tts)
+    if "tts_de" in sources:
+        out += tts.jobs(seed, n_tts_de, "tts_de")
     if "festival" in sources:
         out += festival.jobs(seed, n_festival)
     if "piper" in sources:
@@ -95,12 +97,13 @@ def _worker(args: tuple[dict, int, str]) -> dict:
 
 
 def build(out: Path, sources: list[str], n_tts: int, seed: int, data_dir: Path, workers: int,
-          progress: bool = True, augment: int = 0, n_festival: int = 0, n_piper: int = 0) -> dict:
+          progress: bool = True, augment: int = 0, n_festival: int = 0, n_piper: int = 0,
+          n_tts_de: int = 0) -> dict:
     """Build (or finish) a corpus in `out`; returns a summary with counts, hours and failures."""
     t0 = time.time()
     clips_dir = out / "clips"
     clips_dir.mkdir(parents=True, exist_ok=True)
-    jobs = plan(sources, n_tts, seed, data_dir, augment, n_festival, n_piper)
+    jobs = plan(sources, n_tts, seed, data_dir, augment, n_festival, n_piper, n_tts_de)
     records = {j["id"]: rec for j in jobs if (rec := read_record(clips_dir, j["id"])) is not None}
     todo = [j for j in jobs if j["id"] not in records]
     failures: list[dict] = []

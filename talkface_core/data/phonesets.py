@@ -63,7 +63,18 @@ SAMPA_DE: dict[str, str] = {
     "B": "FV", "V": "FV", "A": "AA", "8": "AO",
 }
 
-PHONE_SETS: dict[str, dict[str, str]] = {"arpabet": ARPABET, "espeak": ESPEAK_EN, "sampa_de": SAMPA_DE}
+# espeak-ng's German phoneme mnemonics: SAMPA-like, plus its own names for a few sounds.
+ESPEAK_DE: dict[str, str] = {
+    **SAMPA_DE,
+    "_!": "sil", "_:": "sil", "_|": "sil",
+    "3": "AH",          # vocalised r (SAMPA 6), as in "Bäcker"
+    "W": "OW",          # short rounded ö (SAMPA 9), as in "möchte"
+    "pF": "PBM+FV",     # pf, as in "Pflaume"
+    "A:": "AA", "E2": "EH", "@-": "AH", "r-": "R", "Q": "sil", "Y:": "OW",  # Y: = long ö
+}
+
+PHONE_SETS: dict[str, dict[str, str]] = {"arpabet": ARPABET, "espeak": ESPEAK_EN, "sampa_de": SAMPA_DE,
+                                         "espeak_de": ESPEAK_DE}
 
 
 def viseme_of(phone: str, phone_set: str) -> str:

@@ -8,6 +8,10 @@ from ..blendshapes import ARKIT_INDEX
 from .features import HOP, N_FFT, num_frames
 
 _JAW = ARKIT_INDEX["jawOpen"]
+# Shapes that part the lips: a loudness-driven mouth opens them with the jaw and shuts them in
+# quiet frames (at a fixed mean pose they would hold the lips apart through every /p b m/).
+_PARTING = [ARKIT_INDEX[n] for n in ("mouthLowerDownLeft", "mouthLowerDownRight", "mouthUpperUpLeft",
+                                     "mouthUpperUpRight", "mouthFunnel")]
 
 
 def frame_loudness(samples: np.ndarray) -> np.ndarray:
@@ -26,7 +30,10 @@ def mean_pose(mean: np.ndarray, frames: int) -> np.ndarray:
 
 
 def jaw_flap(samples: np.ndarray, mean: np.ndarray, jaw_peak: float) -> np.ndarray:
-    """Mean pose with jawOpen following loudness, peaking at the training data's typical peak."""
+    """Mean pose with jawOpen following loudness, peaking at the training data's typical peak,
+    and the lip-parting shapes following it too (keeping their mean values on average)."""
     out = mean_pose(mean, num_frames(len(samples)))
-    out[:, _JAW] = frame_loudness(samples) * jaw_peak
+    loud = frame_loudness(samples)
+    out[:, _JAW] = loud * jaw_peak
+    out[:, _PARTING] = np.clip(mean[_PARTING] * (loud / max(loud.mean(), 1e-6))[:, None], 0, 1)
     return out

@@ -11,5 +11,5 @@ import numpy as np
 class Rendered:
     audio: np.ndarray                          # float32 mono 16 kHz
     phones: list[tuple[float, float, str]]     # (start s, end s, symbol of phone_set)
-    phone_set: str                             # "espeak" | "arpabet" | "sampa_de"
+    phone_set: str                             # a phonesets.PHONE_SETS key
     meta: dict = field(default_factory=dict)   # emotion, intensity, speaker, style, text, sentence, ...
