@@ -258,8 +258,9 @@ def time_front_ends(speech: np.ndarray, models: dict[str, TalkNet]) -> dict[str,
             model(x[None], eye, torch.zeros(1, dtype=torch.long), torch.ones(1))
 
     features = lambda: torch.as_tensor(utterance_features(speech))  # noqa: E731 - numpy or torch
-    out = {"log-mel features": median_seconds(features),
-           "logmel model (features + network)": median_seconds(lambda: network(models["logmel"], features()))}
+    out = {"log-mel features": median_seconds(features)}
+    if "logmel" in models:
+        out["logmel model (features + network)"] = median_seconds(lambda: network(models["logmel"], features()))
     for compute_type in ("default", "int8"):
         enc = WhisperStream(compute_type)
         out[f"whisper encoder ({compute_type}) incl. its log-mel"] = median_seconds(lambda: enc.frames(speech))
