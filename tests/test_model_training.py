@@ -110,7 +110,8 @@ def test_evaluate_reports_model_and_both_baselines(corpus, tmp_path, capsys):
 
 
 def test_batches_draw_every_source_equally(corpus):
-    """A source with a tenth of the clips still gives about half the crops."""
+    """A source with a tenth of the clips still gives about half the crops; German espeak-ng
+    clips are drawn within the espeak-ng group."""
     from dataclasses import replace
 
     from talkface_core.train import Batcher
@@ -118,10 +119,12 @@ def test_batches_draw_every_source_equally(corpus):
     base = [load_example(corpus, e) for e in read_manifest(corpus)[:20]]
     examples = [replace(ex, id=f"{ex.id}-{k}") for ex in base for k in range(9)]
     examples += [replace(ex, id=f"{ex.id}-f", source="festival") for ex in base[:2]]
+    examples += [replace(ex, id=f"{ex.id}-de", source="tts_de") for ex in base[:20]]  # espeak's group
     batcher = Batcher(examples, crop=32)
     rng = np.random.default_rng(0)
-    drawn = [examples[i].source for i in batcher.draw(rng, 2000)]
+    drawn = [examples[i].source for i in batcher.draw(rng, 4000)]
     assert 0.45 < drawn.count("festival") / len(drawn) < 0.55
+    assert 0.03 < drawn.count("tts_de") / len(drawn) < 0.07   # 20 of the group's 200 clips
     batch = batcher.sample(np.random.default_rng(1), 8)
     assert batch["mel"].shape == (8, 32, 80) and batch["mask"].sum() > 0
 
