@@ -299,8 +299,9 @@ def load_flame(path: str | os.PathLike[str], landmarks: str | os.PathLike[str] |
                need_landmarks: bool = True) -> FlameModel:
     """Read and validate a FLAME model (.pkl or .npz) and its landmark embedding.
 
-    `landmarks`: the embedding file to use (over one inside the model or next to it). need_landmarks=False loads a model without any (enough to build a head, not
-    to map ARKit onto it). Raises FlameError naming the first problem found.
+    `landmarks`: the embedding file to use (over one inside the model or next to it).
+    need_landmarks=False loads a model without any (enough to build a head, not to map ARKit
+    onto it). Raises FlameError naming the first problem found.
     """
     path = Path(path)
     arrays = _read_arrays(path)

@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--curves", default="jawOpen,mouthClose,mouthPucker,mouthSmileLeft,browInnerUp,eyeBlinkLeft")
 
 
-    c = sub.add_parser("compare", help="teacher and model jawOpen vs MediaPipe ARKit curves of real videos (lag, r)")
+    c = sub.add_parser("compare",
+                       help="teacher and model jawOpen vs MediaPipe ARKit curves of real videos (lag, r)")
     c.add_argument("--talkvid", type=Path, default=REPO_DATA / "talkvid")
 
 

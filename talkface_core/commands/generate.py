@@ -20,7 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--smoothing", type=float, default=0.0, help="0 (off) .. 1")
     parser.add_argument("--no-blinks", action="store_true", help="do not add natural blinks")
     parser.add_argument("--seed", type=int, default=0, help="seed of the blink timing")
-    parser.add_argument("--device", default="auto", help="auto (CUDA GPU if PyTorch sees one, else cpu), cpu (numpy, no PyTorch needed), torch-cpu or cuda[:N]")
+    parser.add_argument("--device", default="auto",
+                        help="auto (a CUDA GPU if PyTorch sees one, else cpu), cpu (numpy, no PyTorch "
+                             "needed), torch-cpu or cuda[:N]")
     parser.add_argument("--checkpoint", type=Path, default=None, help="checkpoint (.safetensors)")
     parser.add_argument("--output-space", default="arkit52", choices=("arkit52", "flame"))
     parser.add_argument("--flame-model", type=Path, default=None, help="FLAME model (output-space flame)")

@@ -7,7 +7,8 @@ Compare: talkface data compare [--talkvid DIR]   (teacher and model jawOpen vs M
 
 Corpus layout (the data -> model contract):
   DIR/manifest.jsonl    one JSON object per clip, sorted by id:
-      id, source (tts = espeak-ng English | tts_de = espeak-ng German | festival | piper | ravdess | emodb), license, license_use (any | non-commercial | research-only),
+      id, source (tts = espeak-ng English | tts_de = espeak-ng German | festival | piper | ravdess |
+      emodb), license, license_use (any | non-commercial | research-only),
       emotion (one of blendshapes.EMOTIONS), intensity (0..1), source_emotion (the corpus's own label),
       speaker, style (int, < style.NUM_STYLES), text, sentence (same-words group key), phone_set
       (espeak | espeak_de | arpabet | sampa_de), duration (s), frames, fps (60), wav, npz (paths relative to DIR);

@@ -58,7 +58,8 @@ JOINERS = (", ", "; ", ". ", ", and ", ", but ", "! ", "? ")
 WORDS_DE: dict[str, tuple[str, ...]] = {
     "name": ("Paula", "Bernd", "Monika", "Jürgen", "Sophie", "Lukas", "Brigitte", "Matthias",
              "Ulrike", "Wolfgang", "Anja", "Herr Pfeiffer", "Zoe", "Björn", "Hanna", "Friedrich"),
-    "noun": ("Apfel", "Tisch", "Schlüssel", "Mantel", "Zucker", "Becher", "Koffer", "Spiegel",  # all masculine
+    # All masculine, so every template's article fits.
+    "noun": ("Apfel", "Tisch", "Schlüssel", "Mantel", "Zucker", "Becher", "Koffer", "Spiegel",
              "Löffel", "Kuchen", "Bahnhof", "Stuhl", "Garten", "Wagen", "Brief", "Vogel", "Pfeffer",
              "Pullover", "Teppich", "Schrank", "Ball", "Korb", "Hut", "Topf"),
     "place": ("der Küche", "dem Markt", "dem Bahnhof", "der Schule", "dem Wald", "der Bäckerei",
