@@ -63,6 +63,7 @@ def need_audio(session: dict) -> None:
 
 def test_installs_from_zip_and_enables(session: dict) -> None:
     assert session["enabled"]
+    assert session["torch_imported"] is False   # everything ran in a Blender without PyTorch
 
 
 def test_demo_head_has_52_arkit_keys_that_move_the_right_regions(session: dict) -> None:

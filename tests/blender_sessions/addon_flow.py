@@ -2,12 +2,24 @@
 FBX export. Arguments (JSON): zip, speech (wav), bilabial/vowel (seconds), long_speech, fbx, out."""
 from __future__ import annotations
 
+import importlib.abc
+import sys
 import time
 
 import bpy
 import numpy as np
 from harness import ARGS, RESULTS, addon_module, blender_has_audio, finish, install, step
 
+
+class NoTorch(importlib.abc.MetaPathFinder):
+    """An animator's Blender has no PyTorch: the extension must generate without it."""
+
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] == "torch":
+            raise ImportError("No module named 'torch'")
+
+
+sys.meta_path.insert(0, NoTorch())
 install(ARGS["zip"])
 # talkface_core comes from the wheel the extension installed (or the developer's environment).
 from talkface_core.animation import Animation  # noqa: E402
@@ -290,4 +302,5 @@ def _export():
     return {"frames": frames, "values": values, "range": [scene.frame_start, scene.frame_end]}
 
 
+RESULTS["torch_imported"] = any(m.split(".")[0] == "torch" for m in sys.modules)
 finish()
