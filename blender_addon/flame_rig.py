@@ -21,6 +21,7 @@ from talkface_core.flame_mapping import JAW_CHANNELS
 from . import compat, keyframes, placement, rig
 
 MODEL_PROP = "talkface_flame_model"  # custom property on the mesh: path of the user's FLAME file
+LANDMARKS_PROP = "talkface_flame_landmarks"  # optional: its landmark embedding file, if separate
 JAW_BONE = "jaw"
 EXPRESSION_PREFIX = "Exp"
 # The jaw's block of FLAME's pose features (R - I of joints 1..4) and the add-on's key names for it.
@@ -58,8 +59,8 @@ def describe(mesh: bpy.types.Object) -> str:
     return f"FLAME rig: {len(expression_keys(mesh))} expression keys + {jaw}"
 
 
-def model_path(mesh: bpy.types.Object) -> str:
-    return bpy.path.abspath(mesh.get(MODEL_PROP, "")) if mesh.get(MODEL_PROP) else ""
+def model_path(mesh: bpy.types.Object, prop: str = MODEL_PROP) -> str:
+    return bpy.path.abspath(mesh.get(prop, "")) if mesh.get(prop) else ""
 
 
 def generate_options(mesh: bpy.types.Object) -> dict[str, str]:
@@ -70,7 +71,10 @@ def generate_options(mesh: bpy.types.Object) -> dict[str, str]:
     if not path:
         raise ValueError(f'"{mesh.name}" is a FLAME rig: choose its FLAME model file (TalkFace > '
                          "FLAME > Model file) so talkface can map ARKit onto its expressions")
-    return {"output_space": "flame", "flame_model": path}
+    options = {"output_space": "flame", "flame_model": path}
+    if landmarks := model_path(mesh, LANDMARKS_PROP):
+        options["flame_landmarks"] = landmarks
+    return options
 
 
 def is_flame_animation(anim) -> bool:

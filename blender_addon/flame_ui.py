@@ -53,6 +53,7 @@ class TALKFACE_PT_flame(bpy.types.Panel):
         if flame_rig.is_flame_rig(mesh):
             layout.label(text=flame_rig.describe(mesh), icon="CHECKMARK")
             layout.prop(mesh, flame_rig.MODEL_PROP, text="Model file")
+            layout.prop(mesh, flame_rig.LANDMARKS_PROP, text="Landmarks")
         else:
             layout.label(text="Target is not a FLAME rig (no Exp000.. keys and jaw)")
 
@@ -67,9 +68,14 @@ def register() -> None:
     setattr(bpy.types.Object, flame_rig.MODEL_PROP, StringProperty(
         name="FLAME model", subtype="FILE_PATH",
         description="Your FLAME model file; the ARKit -> FLAME mapping is computed from it"))
+    setattr(bpy.types.Object, flame_rig.LANDMARKS_PROP, StringProperty(
+        name="FLAME landmarks", subtype="FILE_PATH",
+        description="Optional: the model's landmark embedding (e.g. landmark_embedding.npy), when "
+                    "the model file holds none and none lies next to it"))
 
 
 def unregister() -> None:
+    delattr(bpy.types.Object, flame_rig.LANDMARKS_PROP)
     delattr(bpy.types.Object, flame_rig.MODEL_PROP)
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)

@@ -82,6 +82,7 @@ def _emotion_vector(emotion: str) -> np.ndarray | None:
 def generate(audio: str | os.PathLike[str] | np.ndarray, emotion: str = "neutral",
              intensity: float = 0.5, style: int = 0, fps: float = 24.0, device: str = "auto",
              output_space: str = "arkit52", flame_model: str | os.PathLike[str] | None = None,
+             flame_landmarks: str | os.PathLike[str] | None = None,
              checkpoint: str | os.PathLike[str] | None = None, smoothing: float = 0.0,
              blinks: bool = True, progress: Callable[[int, int], None] | None = None,
              cancel: Callable[[], bool] | None = None, *, seed: int = 0) -> Animation:
@@ -92,7 +93,8 @@ def generate(audio: str | os.PathLike[str] | np.ndarray, emotion: str = "neutral
     style id of the checkpoint. smoothing: 0 (off) .. 1 (0.25 s Savitzky-Golay). blinks: add
     natural blinks (seeded by `seed`). progress(done, total) is called after each window;
     cancel() is polled between windows and raises Cancelled when it returns True.
-    output_space "flame" (with flame_model) maps the ARKit result to FLAME coefficients.
+    output_space "flame" (with flame_model, and flame_landmarks when the model's landmark
+    embedding lies elsewhere) maps the ARKit result to FLAME coefficients.
     """
     if output_space not in OUTPUT_SPACES:
         raise ValueError(f"output_space must be one of {OUTPUT_SPACES}, got {output_space!r}")
@@ -122,5 +124,5 @@ def generate(audio: str | os.PathLike[str] | np.ndarray, emotion: str = "neutral
     anim = close_lips_over_jaw(anim)  # last: smoothing could lift mouthClose over jawOpen again
     if output_space == "flame":
         from .flame_mapping import arkit_to_flame  # owned by the FLAME engineer
-        anim = arkit_to_flame(anim, flame_model)
+        anim = arkit_to_flame(anim, flame_model, flame_landmarks)
     return anim

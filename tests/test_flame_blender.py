@@ -101,8 +101,10 @@ cube.shape_key_add(name="Basis")
 for n in ("jawOpen", "Exp000"):
     cube.shape_key_add(name=n)
 head = flame_head.create(bpy.context, model)
-print("RESULT" + json.dumps(dict(cube=flame_rig.is_flame_rig(cube),
-      options=flame_rig.generate_options(head), cube_options=flame_rig.generate_options(cube))))
+options = flame_rig.generate_options(head)
+setattr(head, flame_rig.LANDMARKS_PROP, "//landmark_embedding.npy")
+print("RESULT" + json.dumps(dict(cube=flame_rig.is_flame_rig(cube), options=options,
+      with_landmarks=flame_rig.generate_options(head), cube_options=flame_rig.generate_options(cube))))
 """
 
 
@@ -212,6 +214,8 @@ def test_detection_and_generate_options(prelude):
     assert result["cube"] is False and result["cube_options"] == {}
     assert result["options"]["output_space"] == "flame"
     assert result["options"]["flame_model"].endswith("generic_model.npz")
+    assert "flame_landmarks" not in result["options"]
+    assert result["with_landmarks"]["flame_landmarks"].endswith("landmark_embedding.npy")
 
 
 def test_detect_rig_reports_a_flame_rig(prelude):

@@ -9,7 +9,7 @@ import pickle
 import numpy as np
 import pytest
 
-from talkface_core import cli
+from talkface_core import cli, generate
 from talkface_core.animation import Animation
 from talkface_core.flame_mapping import JAW_CHANNELS, mapping_for
 from talkface_core.flame_synthetic import synthetic_flame, write_synthetic_flame
@@ -87,6 +87,10 @@ def test_flame_landmarks_option(tmp_path, speech_wav, untrained, capsys):
     whole = _generate(tmp_path, speech_wav, write_synthetic_flame(tmp_path / "whole.npz"),
                       untrained, capsys)
     np.testing.assert_allclose(anim.weights, whole.weights, atol=1e-6)
+    # The Python API (what the Blender add-on calls) takes the same file.
+    api = generate(speech_wav, fps=30, device="cpu", checkpoint=untrained, output_space="flame",
+                   flame_model=model, flame_landmarks=lmk)
+    np.testing.assert_allclose(api.weights, anim.weights, atol=1e-6)
 
 
 @pytest.mark.parametrize("kind", ["missing", "no_embedding", "garbage"])
