@@ -104,6 +104,12 @@ def generate(audio: str | os.PathLike[str] | np.ndarray, emotion: str = "neutral
     if not 0.0 <= intensity <= 1.0:
         raise ValueError(f"intensity must be in [0, 1], got {intensity}")
     emo = _emotion_vector(emotion)
+    mapping = None
+    if output_space == "flame":
+        from .flame_mapping import arkit_to_flame, mapping_for
+
+        # Read the FLAME model (and its landmarks) before the network runs: a bad file fails at once.
+        mapping = mapping_for(flame_model, flame_landmarks)
     dev = resolve_device(device)
     model, config = _cached_model(None if checkpoint is None else str(Path(checkpoint).resolve()), dev)
     n_styles = model.cfg.n_styles
@@ -122,7 +128,6 @@ def generate(audio: str | os.PathLike[str] | np.ndarray, emotion: str = "neutral
     if blinks:
         anim = add_blinks(anim, seed)
     anim = close_lips_over_jaw(anim)  # last: smoothing could lift mouthClose over jawOpen again
-    if output_space == "flame":
-        from .flame_mapping import arkit_to_flame  # owned by the FLAME engineer
-        anim = arkit_to_flame(anim, flame_model, flame_landmarks)
+    if mapping is not None:
+        anim = arkit_to_flame(anim, mapping)
     return anim

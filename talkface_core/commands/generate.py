@@ -43,18 +43,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"talkface generate: error: {message}", file=sys.stderr)
         return 2
 
-    mapping = None
-    if args.output_space == "flame":
-        if args.flame_model is None:
-            return fail("--output-space flame needs --flame-model FILE")
-        from ..flame_mapping import mapping_for
-
-        # Read the model (and its landmarks) before the network runs: a bad file fails at once.
-        try:
-            mapping = mapping_for(args.flame_model, args.flame_landmarks)
-        except ValueError as exc:
-            return fail(str(exc))
-    elif args.flame_model is not None or args.flame_landmarks is not None:
+    if args.output_space == "flame" and args.flame_model is None:
+        return fail("--output-space flame needs --flame-model FILE")
+    flame_files = args.flame_model is not None or args.flame_landmarks is not None
+    if args.output_space != "flame" and flame_files:
         return fail("--flame-model / --flame-landmarks need --output-space flame")
 
     bar = tqdm(total=1, desc="generating", unit="window", disable=args.quiet)
@@ -67,12 +59,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         anim = generate(args.audio, emotion=args.emotion, intensity=args.intensity, style=args.style,
                         fps=args.fps, device=args.device, checkpoint=args.checkpoint,
-                        smoothing=args.smoothing, blinks=not args.no_blinks, progress=progress,
-                        seed=args.seed)
-        if mapping is not None:
-            from ..flame_mapping import arkit_to_flame
-
-            anim = arkit_to_flame(anim, mapping)
+                        output_space=args.output_space, flame_model=args.flame_model,
+                        flame_landmarks=args.flame_landmarks, smoothing=args.smoothing,
+                        blinks=not args.no_blinks, progress=progress, seed=args.seed)
         anim.save(args.output)
     except (AudioError, AnimationError, CheckpointError, ValueError) as exc:
         bar.close()
