@@ -8,11 +8,14 @@ Other:
   emo_max_err     the same as lip_max_err on brows/eyes/cheeks/nose (the EVE idea)
   jitter          mean |second difference| of all weights per frame (teacher's own value alongside)
   auto_acc        clip-level accuracy of the emotion branch ("auto"); baselines have none
+  happy-sad, ...  emotion_contrast on the first clips of each group; monotone: share of those
+                  clips on which intensity 0 -> 1 moves every emotion away from neutral steadily
 """
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +25,11 @@ from tqdm import tqdm
 from .blendshapes import ARKIT_INDEX, EMOTION_REGION_NAMES, EMOTIONS, LIP_NAMES, indices
 from .model.baselines import jaw_flap, mean_pose
 from .model.checkpoint import load_checkpoint
-from .model.dataset import Example, load_example, read_manifest, split_entries
+from .model.dataset import Example, load_example, read_manifest, split_entries, with_speech
 from .model.lips import CLOSED_GAP, lip_gap
 from .model.network import TalkNet
+from .model.speech_cache import heldout_features
+from .model.whisper_encoder import WhisperEncoder
 
 LIP = indices(LIP_NAMES)
 EMO = indices(EMOTION_REGION_NAMES)
@@ -87,9 +92,13 @@ def group_of(ex: Example) -> str:
             "emodb": "EmoDB (held-out speakers)"}.get(ex.source, ex.source)
 
 
+CONTRASTS = ("happy-sad", "happy-neutral", "sad-neutral", "monotone")
+
+
 def evaluate(data: Path, checkpoints: list[Path], *, max_clips: int = 0, seed: int = 0,
-             show_progress: bool = True) -> dict:
-    """{group: {method: metrics}} on the held-out split of the corpus at `data`."""
+             contrast_clips: int = 2, show_progress: bool = True) -> dict:
+    """{group: {method: metrics}} on the held-out split of the corpus at `data`. Checkpoints that
+    read a speech encoder get its stream of each clip encoded alone, as generate() does."""
     entries = read_manifest(data)
     train, test = split_entries(entries)
     if max_clips and len(test) > max_clips:
@@ -99,6 +108,8 @@ def evaluate(data: Path, checkpoints: list[Path], *, max_clips: int = 0, seed: i
         raise ValueError(f"no held-out clips in {data}")
     mean, jaw_peak = _training_pose(data, train, seed)
     models = {Path(c).stem: load_checkpoint(c)[0] for c in checkpoints}
+    speech = (heldout_features(data, [e["id"] for e in test], WhisperEncoder, show_progress)
+              if any(m.cfg.n_speech for m in models.values()) else {})
     rows: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for entry in tqdm(test, desc="evaluating", disable=not show_progress):
         ex = load_example(data, entry, keep_audio=True)
@@ -109,8 +120,11 @@ def evaluate(data: Path, checkpoints: list[Path], *, max_clips: int = 0, seed: i
         rows[group]["jaw flap"].append(clip_metrics(jaw_flap(ex.samples, mean, jaw_peak)[:len(target)],
                                                     target, bil))
         for name, model in models.items():
-            m = clip_metrics(predict(model, ex), target, bil)
-            m["auto_acc"] = float(auto_emotion(model, ex) == ex.emotion)
+            seen = len(rows[group][name])
+            inputs = replace(ex, mel=with_speech(ex.mel, speech[ex.id])) if model.cfg.n_speech else ex
+            m = clip_metrics(predict(model, inputs), target, bil)
+            m["auto_acc"] = float(auto_emotion(model, inputs) == ex.emotion)
+            m |= emotion_contrast(model, inputs) if seen < contrast_clips else dict.fromkeys(CONTRASTS, np.nan)
             rows[group][name].append(m)
     return {g: {k: _average(v) | {"clips": len(v)} for k, v in methods.items()}
             for g, methods in sorted(rows.items())}
@@ -146,7 +160,7 @@ def emotion_contrast(model: TalkNet, ex: Example) -> dict[str, float]:
 
 
 def format_table(results: dict) -> str:
-    cols = ("lip_max_err", "closure_hit", "jaw_corr", "emo_max_err", "jitter", "auto_acc", "clips")
+    cols = ("lip_max_err", "closure_hit", "jaw_corr", "emo_max_err", "jitter", "auto_acc", *CONTRASTS, "clips")
     lines = []
     for group, methods in results.items():
         lines += [f"\n### {group}", "| method | " + " | ".join(cols) + " |",

@@ -20,7 +20,7 @@ from .audio import SAMPLE_RATE, check_samples, load_audio
 from .blendshapes import EMOTIONS
 from .model.checkpoint import CheckpointError, load_checkpoint, load_numpy_checkpoint
 from .model.features import FEATURE_RATE
-from .model.streaming import Cancelled, Runner, run_windows
+from .model.streaming import Cancelled, Runner, SpeechStream, run_windows
 from .postprocess import add_blinks, close_lips_over_jaw, smooth
 
 __all__ = ["generate", "Cancelled", "CheckpointError", "load_model", "resolve_device"]
@@ -60,6 +60,13 @@ def resolve_device(device: str = "auto") -> str:
 @lru_cache(maxsize=4)
 def _cached_model(path: str | None, device: str) -> tuple[Runner, dict]:
     return load_model(path, device)
+
+
+@lru_cache(maxsize=2)
+def _cached_encoder(name: str, device: str) -> SpeechStream:
+    from .model.whisper_encoder import load_encoder
+
+    return load_encoder(name, device)
 
 
 def load_model(checkpoint: str | os.PathLike[str] | None, device: str = "cpu") -> tuple[Runner, dict]:
@@ -112,6 +119,7 @@ def generate(audio: str | os.PathLike[str] | np.ndarray, emotion: str = "neutral
         mapping = mapping_for(flame_model, flame_landmarks)
     dev = resolve_device(device)
     model, config = _cached_model(None if checkpoint is None else str(Path(checkpoint).resolve()), dev)
+    speech = _cached_encoder(model.cfg.speech_encoder, dev) if model.cfg.speech_encoder else None
     n_styles = model.cfg.n_styles
     if not (isinstance(style, (int, np.integer)) and 0 <= style < n_styles):
         raise ValueError(f"style must be an integer in [0, {n_styles - 1}], got {style!r}")
@@ -120,7 +128,7 @@ def generate(audio: str | os.PathLike[str] | np.ndarray, emotion: str = "neutral
         samples = check_samples(audio, SAMPLE_RATE)
     else:
         samples = load_audio(audio)
-    weights = run_windows(model, samples, emotion=emo, intensity=intensity, style=int(style),
+    weights = run_windows(model, samples, emotion=emo, intensity=intensity, style=int(style), speech=speech,
                           progress=progress, cancel=cancel)
     anim = Animation(config["output_names"], FEATURE_RATE, weights).resample(fps)
     if smoothing:

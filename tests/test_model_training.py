@@ -141,3 +141,25 @@ def test_jaw_flap_opens_with_loudness_and_closes_in_quiet_frames(speech_wav):
     assert np.corrcoef(flap[:, ARKIT_INDEX["jawOpen"]], loud)[0, 1] > 0.99
     gap = lip_gap(flap)
     assert gap[loud < 0.05].max() < CLOSED_GAP < gap[loud > 0.8].min()
+
+
+def test_front_end_decides_what_the_checkpoint_reads(corpus, tmp_path):
+    from dataclasses import replace
+
+    from talkface_core.model.checkpoint import read_state
+
+    whisper = train(_cfg(corpus, tmp_path / "w", 2), show_progress=False)
+    plain = train(replace(_cfg(corpus, tmp_path / "p", 2), front_end="logmel"), show_progress=False)
+    state, cfg, _ = read_state(whisper)
+    assert cfg.speech_encoder == "whisper-tiny.en" and cfg.n_inputs == 80 + 384
+    # The stream's training statistics travel with the weights.
+    assert (state["speech_scale"] > 0).all() and np.abs(state["speech_mean"]).max() > 0
+    assert state["content.0.weight"].shape[1] == 80 + 384
+    assert read_state(plain)[1].n_speech == 0 and "speech_mean" not in read_state(plain)[0]
+    # Encoded once, kept in the corpus: a clean and a degraded version of every training clip.
+    packed = list((corpus / "features" / "whisper-tiny.en" / "packed").glob("*.npz"))
+    with np.load(packed[0]) as z:
+        keys = set(z.files)
+    assert keys and {k.split("~")[0] for k in keys} <= {e["id"] for e in read_manifest(corpus)}
+    with pytest.raises(ValueError, match="front end must be one of"):
+        train(replace(_cfg(corpus, tmp_path / "x", 2), front_end="mfcc"), show_progress=False)

@@ -3,8 +3,9 @@
 Each duration runs in a fresh process so peak memory (RSS, and tracemalloc's peak of Python-side
 allocations such as numpy arrays) belongs to that run alone. Speeds are reported as real-time
 factors and as ratios to baselines timed in the same process: the log-mel feature extraction
-alone, the loudness jaw flap, and (on CPU, when PyTorch is installed) the same network run by
-PyTorch instead of numpy. The audio is a speech-like synthetic signal (voiced harmonics
+alone, the speech encoder alone (Whisper tiny.en in consecutive 30 s windows, when the checkpoint
+reads it), the loudness jaw flap, and (on CPU, when PyTorch is installed) the same network run
+by PyTorch instead of numpy. The audio is a speech-like synthetic signal (voiced harmonics
 gated at a syllable rate): the network's cost does not depend on what is said.
 """
 from __future__ import annotations
@@ -55,10 +56,12 @@ def _measure(seconds: float, device: str, checkpoint: str | None, repeats: int) 
     from ..model.baselines import jaw_flap
     from ..model.checkpoint import read_state
     from ..model.features import frame_range, log_mel, num_frames
+    from ..model.speech_cache import stream_frames
+    from ..model.whisper_encoder import load_encoder
 
     device = resolve_device(device)
     samples = speechlike(seconds)
-    state, _, _ = read_state(checkpoint)
+    state, cfg, _ = read_state(checkpoint)
     run = lambda dev: generate(samples, emotion="happy", device=dev, checkpoint=checkpoint)  # noqa: E731
     generate(samples[:16000], device=device, checkpoint=checkpoint)  # load + warm up
 
@@ -83,13 +86,18 @@ def _measure(seconds: float, device: str, checkpoint: str | None, repeats: int) 
     t_features = best(lambda: log_mel(frame_range(samples, 0, num_frames(len(samples)))))
     mean = np.full(52, 0.05, np.float32)
     t_flap = best(lambda: jaw_flap(samples, mean, 0.5))
+    t_encoder = float("nan")
+    if cfg.speech_encoder:
+        encoder = load_encoder(cfg.speech_encoder, device)
+        t_encoder = best(lambda: stream_frames(encoder, samples))
     t_torch = float("nan")
     if device == "cpu" and torch_or_none() is not None:
         generate(samples[:16000], device="torch-cpu", checkpoint=checkpoint)
         t_torch = best(lambda: run("torch-cpu"))
     return {"seconds": seconds, "device": device, "generate_s": t_gen, "rtf": t_gen / seconds,
             "features_s": t_features, "jaw_flap_s": t_flap, "torch_cpu_s": t_torch,
-            "vs_features": t_gen / t_features, "vs_jaw_flap": t_gen / t_flap,
+            "encoder_s": t_encoder, "vs_features": t_gen / t_features, "vs_jaw_flap": t_gen / t_flap,
+            "vs_encoder": t_gen / t_encoder,
             "vs_torch_cpu": t_gen / t_torch, "audio_mb": samples.nbytes / 2**20,
             "traced_peak_mb": traced_peak / 2**20, "peak_rss_mb": peak_rss,
             "parameters": int(sum(v.size for v in state.values()))}
@@ -112,12 +120,12 @@ def run(args: argparse.Namespace) -> int:
     size_mb = path.with_suffix(".safetensors").stat().st_size / 2**20
     print(f"checkpoint {path.name}: {size_mb:.2f} MB, {rows[0]['parameters']:,} parameters; "
           f"device {rows[0]['device']}, {os.cpu_count()} CPUs\n")
-    print("| audio s | generate s | RTF | x features-only | x jaw flap | x torch-cpu | peak RSS MB | "
-          "traced peak MB | audio MB |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| audio s | generate s | RTF | x features-only | x encoder-only | x jaw flap | x torch-cpu | "
+          "peak RSS MB | traced peak MB | audio MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['seconds']:g} | {r['generate_s']:.3f} | {r['rtf']:.4f} | {r['vs_features']:.1f} | "
-              f"{r['vs_jaw_flap']:.1f} | {r['vs_torch_cpu']:.2f} | {r['peak_rss_mb']:.0f} | "
+              f"{r['vs_encoder']:.2f} | {r['vs_jaw_flap']:.1f} | {r['vs_torch_cpu']:.2f} | {r['peak_rss_mb']:.0f} | "
               f"{r['traced_peak_mb']:.1f} | {r['audio_mb']:.1f} |")
     if args.json:
         args.json.write_text(json.dumps({"checkpoint_mb": size_mb, "rows": rows}, indent=1) + "\n")

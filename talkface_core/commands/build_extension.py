@@ -10,11 +10,15 @@ pytest and setuptools):
 Blender's own `extension build` (bl_pkg/cli/blender_ext.py inside the bpy wheel) makes the zip,
 and `extension validate` checks it.
 
+The speech encoder's runtime (CTranslate2) is a compiled wheel per platform, so more than one
+platform means one zip per platform (Blender's --split-platforms): each holds only its own
+binaries, and the encoder's 71 MB model wheel, which every platform needs.
+
 PyTorch is not bundled by default and not needed: generation on the CPU runs the numpy forward
 pass (talkface_core/model/numpy_net.py). PyTorch only adds CUDA generation; its wheels are 100 MB
 (macOS) to several GB (Linux with CUDA), so users who want the GPU point the add-on's "Extra
-Python packages" preference at a site-packages holding it, or build with `--with-torch` (one zip
-per platform, Blender's --split-platforms; for Linux pass `--wheel-dir` with the wheel to use).
+Python packages" preference at a site-packages holding it, or build with `--with-torch` (for
+Linux pass `--wheel-dir` with the wheel to use).
 """
 from __future__ import annotations
 
@@ -121,9 +125,10 @@ def build(output: Path, *, platforms: list[str], gather: bool = True, wheel_dir:
         (stage / "blender_manifest.toml").write_text(
             staged_manifest(MANIFEST.read_text(), sorted(wheels.glob("*.whl")), platforms))
         before = set(output.parent.glob(f"{output.stem}*.zip"))
+        split = gather and len(platforms) > 1 or with_torch   # binary wheels: one zip each
         blender_ext("build", "--source-dir", str(stage), "--output-filepath", str(output),
-                    *(["--split-platforms"] if with_torch else []))
-        made = [output] if not with_torch else sorted(
+                    *(["--split-platforms"] if split else []))
+        made = [output] if not split else sorted(
             set(output.parent.glob(f"{output.stem}*.zip")) - before
             or {output.with_name(f"{output.stem}-{p.replace('-', '_')}.zip") for p in platforms})
     for path in made:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..train import TrainConfig
+    from ..train import FRONT_ENDS, TrainConfig
 
     d = TrainConfig.__dataclass_fields__
     parser.add_argument("--data", type=Path, required=True, help="corpus folder (manifest.jsonl)")
@@ -20,6 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--research", action="store_true",
                         help="also train on non-commercial/research-only clips (RAVDESS, EmoDB); "
                              "the checkpoint is then marked non-commercial")
+    parser.add_argument("--front-end", choices=FRONT_ENDS, default=d["front_end"].default,
+                        help="network input: log-mel plus the Whisper tiny.en encoder (shipped), "
+                             "or log-mel alone (no speech-encoder packages needed)")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda (AMP bf16 on cuda)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT's training state")
     parser.add_argument("--threads", type=int, default=0,
@@ -37,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = TrainConfig(data=str(args.data), out=str(args.out), steps=args.steps, batch=args.batch,
                       lr=args.lr, seed=args.seed, hidden=args.hidden, max_clips=args.max_clips,
-                      research=args.research, device=args.device)
+                      research=args.research, device=args.device,
+                      front_end=args.front_end)
     path = train(cfg, resume=args.resume, show_progress=not args.quiet)
     print(f"wrote {path} and {path.with_suffix('.json')}")
     return 0

@@ -10,6 +10,8 @@ from .features import N_MELS
 @dataclass(frozen=True)
 class NetConfig:
     n_mels: int = N_MELS
+    n_speech: int = 0                # width of the speech encoder's stream after the log-mel (0: none)
+    speech_encoder: str = ""         # which encoder makes that stream (whisper_encoder.NAME)
     hidden: int = 96
     emotion_hidden: int = 64
     kernel: int = 3
@@ -21,6 +23,11 @@ class NetConfig:
     n_styles: int = 1
     n_emotions: int = len(EMOTIONS)
     dropout: float = 0.1
+
+    @property
+    def n_inputs(self) -> int:
+        """Columns of one input frame: normalised log-mel, then the raw speech-encoder stream."""
+        return self.n_mels + self.n_speech
 
     def to_dict(self) -> dict:
         return asdict(self)

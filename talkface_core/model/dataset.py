@@ -81,7 +81,7 @@ def split_entries(entries: list[dict]) -> tuple[list[dict], list[dict]]:
 class Example:
     """One clip at the feature rate (50 fps)."""
     id: str
-    mel: torch.Tensor            # (T, n_mels) normalised log-mel
+    mel: torch.Tensor            # (T, n_inputs) normalised log-mel [+ speech stream, with_speech]
     samples: np.ndarray | None   # 16 kHz audio, kept only for evaluation (the jaw-flap baseline)
     target: torch.Tensor         # (T, 52) teacher weights
     bilabial: torch.Tensor       # (T,) bool
@@ -93,6 +93,15 @@ class Example:
     sentence: str
     source: str
     license: str
+
+
+def with_speech(mel: torch.Tensor, speech: np.ndarray) -> torch.Tensor:
+    """Network input: log-mel (T, n_mels) followed by a speech-encoder stream, cut or held to T frames."""
+    t = len(mel)
+    x = np.asarray(speech[:t], dtype=np.float32)
+    if len(x) < t:
+        x = np.concatenate([x, np.repeat(x[-1:], t - len(x), 0)])
+    return torch.cat([mel, torch.from_numpy(x)], 1)
 
 
 def load_example(data_dir: Path, entry: dict, *, keep_audio: bool = False) -> Example:

@@ -46,8 +46,8 @@ class TalkNet(nn.Module):
         super().__init__()
         self.cfg = cfg
         h = cfg.hidden
-        self.content = _stack(cfg.n_mels, h, cfg.kernel, cfg.content_dilations, cfg.dropout)
-        self.emotion = _stack(cfg.n_mels, cfg.emotion_hidden, cfg.kernel, cfg.emotion_dilations,
+        self.content = _stack(cfg.n_inputs, h, cfg.kernel, cfg.content_dilations, cfg.dropout)
+        self.emotion = _stack(cfg.n_inputs, cfg.emotion_hidden, cfg.kernel, cfg.emotion_dilations,
                               cfg.dropout)
         self.classifier = nn.Conv1d(cfg.emotion_hidden, cfg.n_emotions, 1)
         self.style = nn.Embedding(cfg.n_styles, h)
@@ -56,6 +56,21 @@ class TalkNet(nn.Module):
         self.base_head = nn.Conv1d(h, cfg.n_outputs, 1)
         # One offset pattern per non-neutral emotion: neutral is the zero vector by construction.
         self.delta_head = nn.Conv1d(h, (cfg.n_emotions - 1) * cfg.n_outputs, 1)
+        if cfg.n_speech:
+            # The speech stream's training statistics travel in the checkpoint with the weights.
+            self.register_buffer("speech_mean", torch.zeros(cfg.n_speech))
+            self.register_buffer("speech_scale", torch.ones(cfg.n_speech))
+
+    def set_speech_norm(self, mean: torch.Tensor, scale: torch.Tensor) -> None:
+        self.speech_mean.copy_(mean)
+        self.speech_scale.copy_(scale)
+
+    def standardise(self, x: torch.Tensor) -> torch.Tensor:
+        """Network input (B, T, n_inputs): the speech stream's columns to zero mean, unit scale."""
+        if not self.cfg.n_speech:
+            return x
+        m = self.cfg.n_mels
+        return torch.cat([x[..., :m], (x[..., m:] - self.speech_mean) / self.speech_scale], -1)
 
     def init_output(self, mean_pose: torch.Tensor) -> None:
         """Start the output at the training data's mean pose: no channel starts saturated (a
@@ -66,12 +81,12 @@ class TalkNet(nn.Module):
             self.base_head.weight.mul_(0.1)
 
     def encode_content(self, mel: torch.Tensor) -> torch.Tensor:
-        """mel (B, T, n_mels) -> content features (B, H, T)."""
-        return self.content(mel.transpose(1, 2))
+        """mel (B, T, n_inputs) -> content features (B, H, T)."""
+        return self.content(self.standardise(mel).transpose(1, 2))
 
     def emotion_logits(self, mel: torch.Tensor) -> torch.Tensor:
         """Per-frame emotion class logits (B, T, n_emotions)."""
-        return self.classifier(self.emotion(mel.transpose(1, 2))).transpose(1, 2)
+        return self.classifier(self.emotion(self.standardise(mel).transpose(1, 2))).transpose(1, 2)
 
     def auto_emotion(self, mel: torch.Tensor) -> torch.Tensor:
         """The voice's own emotion, as probabilities smoothed over ~2 s: (B, T, n_emotions)."""
@@ -106,7 +121,7 @@ class TalkNet(nn.Module):
 
     def predict(self, mel: np.ndarray, emotion: np.ndarray | None, style: int, intensity: float
                 ) -> np.ndarray:
-        """One utterance (T, n_mels) -> (T, n_outputs) float32: the runtime interface streaming
+        """One utterance (T, n_inputs) -> (T, n_outputs) float32: the runtime interface streaming
         uses, shared with the torch-free NumpyTalkNet."""
         device = next(self.parameters()).device
         emo = None if emotion is None else torch.as_tensor(emotion, dtype=torch.float32, device=device)[None]

@@ -29,14 +29,16 @@ def expected_shapes(cfg: NetConfig) -> dict[str, tuple[int, ...]]:
             shapes[f"{p}.norm.weight"], shapes[f"{p}.norm.bias"] = (ch,), (ch,)
 
     h, e = cfg.hidden, cfg.emotion_hidden
-    stack("content", cfg.n_mels, h, cfg.content_dilations, 1)
-    stack("emotion", cfg.n_mels, e, cfg.emotion_dilations, 1)
+    stack("content", cfg.n_inputs, h, cfg.content_dilations, 1)
+    stack("emotion", cfg.n_inputs, e, cfg.emotion_dilations, 1)
     stack("decoder", h, h, cfg.decoder_dilations, 0)
     shapes["classifier.weight"], shapes["classifier.bias"] = (cfg.n_emotions, e, 1), (cfg.n_emotions,)
     shapes["style.weight"] = (cfg.n_styles, h)
     shapes["base_head.weight"], shapes["base_head.bias"] = (cfg.n_outputs, h, 1), (cfg.n_outputs,)
     n_delta = (cfg.n_emotions - 1) * cfg.n_outputs
     shapes["delta_head.weight"], shapes["delta_head.bias"] = (n_delta, h, 1), (n_delta,)
+    if cfg.n_speech:
+        shapes["speech_mean"] = shapes["speech_scale"] = (cfg.n_speech,)
     return shapes
 
 
@@ -90,20 +92,26 @@ class NumpyTalkNet:
     def _head(self, x: np.ndarray, name: str) -> np.ndarray:
         return x @ self.w[f"{name}.weight"][:, :, 0].T + self.w[f"{name}.bias"]
 
+    def _standardise(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float32)
+        if not self.cfg.n_speech:
+            return x
+        m = self.cfg.n_mels
+        return np.concatenate([x[:, :m], (x[:, m:] - self.w["speech_mean"]) / self.w["speech_scale"]], 1)
+
     def auto_emotion(self, mel: np.ndarray) -> np.ndarray:
         """The voice's own emotion, probabilities smoothed over ~2 s: (T, n_emotions)."""
-        logits = self._head(self._stack(mel, "emotion", self.cfg.emotion_dilations, 1), "classifier")
+        logits = self._head(self._stack(self._standardise(mel), "emotion", self.cfg.emotion_dilations, 1), "classifier")
         smooth = _moving_average(logits, self.cfg.emotion_pool)
         e = np.exp(smooth - smooth.max(1, keepdims=True))
         return e / e.sum(1, keepdims=True)
 
     def predict(self, mel: np.ndarray, emotion: np.ndarray | None, style: int, intensity: float
                 ) -> np.ndarray:
-        """(T, n_mels) normalised log-mel -> (T, n_outputs) weights in [0, 1], as TalkNet.predict."""
+        """(T, n_inputs) network input -> (T, n_outputs) weights in [0, 1], as TalkNet.predict."""
         cfg = self.cfg
-        mel = np.asarray(mel, dtype=np.float32)
         emo = (self.auto_emotion(mel) if emotion is None else np.asarray(emotion, np.float32)) * intensity
-        content = self._stack(mel, "content", cfg.content_dilations, 1)
+        content = self._stack(self._standardise(mel), "content", cfg.content_dilations, 1)
         h = self._stack(content + self.w["style.weight"][style], "decoder", cfg.decoder_dilations, 0)
         base = self._head(h, "base_head")
         delta = self._head(h, "delta_head").reshape(len(h), cfg.n_emotions - 1, cfg.n_outputs)

@@ -9,6 +9,11 @@ nearly identical curves: no seam, whatever the window size.
 
 The model is anything with `cfg` (NetConfig) and `predict(mel, emotion, style, intensity)`:
 TalkNet (PyTorch, CPU or GPU) or NumpyTalkNet (no PyTorch needed).
+
+A checkpoint that also reads a speech encoder's stream gets it per window from `speech`, one
+encoder call per window (context included), so windows shrink to fit the encoder's 30 s. Those
+features depend a little on the window they were computed in (Whisper attends over its whole
+window), so two windows disagree slightly where they overlap; the cross-fade blends them.
 """
 from __future__ import annotations
 
@@ -29,6 +34,12 @@ class Runner(Protocol):
 
     def predict(self, mel: np.ndarray, emotion: np.ndarray | None, style: int, intensity: float
                 ) -> np.ndarray: ...
+
+
+class SpeechStream(Protocol):
+    max_frames: int
+
+    def frames(self, samples: np.ndarray, lo: int, hi: int) -> np.ndarray: ...
 
 
 class Cancelled(Exception):
@@ -52,11 +63,19 @@ def _stats_chunks(samples: np.ndarray, total: int, window: int) -> Iterator[np.n
 
 
 def run_windows(model: Runner, samples: np.ndarray, *, emotion: np.ndarray | None,
-                intensity: float, style: int, window: int = WINDOW_FRAMES, overlap: int = OVERLAP_FRAMES,
+                intensity: float, style: int, speech: SpeechStream | None = None,
+                window: int = WINDOW_FRAMES, overlap: int = OVERLAP_FRAMES,
                 progress: Callable[[int, int], None] | None = None,
                 cancel: Callable[[], bool] | None = None) -> np.ndarray:
     """(frames, n_outputs) float32 weights at the feature rate. emotion: one-hot/probabilities
-    over EMOTIONS, or None for the voice's own reading."""
+    over EMOTIONS, or None for the voice's own reading. speech: the encoder the checkpoint names
+    (model.cfg.speech_encoder), required exactly when it names one."""
+    if bool(model.cfg.n_speech) != (speech is not None):
+        raise ValueError(f"this checkpoint needs speech encoder {model.cfg.speech_encoder!r}" if model.cfg.n_speech
+                         else "this checkpoint reads log-mel only; pass no speech encoder")
+    context = model.cfg.context_frames() + 1
+    if speech is not None:
+        window = min(window, speech.max_frames - 2 * context)
     if overlap * 2 > window:
         raise ValueError("overlap must be at most half the window")
     total = num_frames(len(samples))
@@ -76,7 +95,6 @@ def run_windows(model: Runner, samples: np.ndarray, *, emotion: np.ndarray | Non
 
     mean, scale = speech_normaliser(chunks)
 
-    context = model.cfg.context_frames() + 1
     out = np.zeros((total, model.cfg.n_outputs), dtype=np.float32)
     fade_in = np.linspace(0.0, 1.0, overlap + 2, dtype=np.float32)[1:-1, None]
     prev_end = 0
@@ -84,6 +102,8 @@ def run_windows(model: Runner, samples: np.ndarray, *, emotion: np.ndarray | Non
         _check(cancel)
         lo, hi = max(start - context, 0), min(stop + context, total)
         mel = normalise(log_mel(frame_range(samples, lo, hi)), mean, scale)
+        if speech is not None:
+            mel = np.concatenate([mel, speech.frames(samples, lo, hi)], 1)
         y = model.predict(mel, emotion, style, intensity)[start - lo:stop - lo]
         seam = min(prev_end - start, stop - start)
         if seam > 0:  # cross-fade the frames the previous window already wrote
