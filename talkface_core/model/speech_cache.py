@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -86,7 +87,7 @@ def _encode_pack(encoder: WhisperEncoder, clips: list[tuple[str, np.ndarray]]) -
 def _cached(path: Path, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.stem + ".tmp.npz")
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")   # parallel runs never share one
         np.savez(tmp, **{k: v.astype(np.float16) for k, v in compute().items()})
         tmp.replace(path)
     with np.load(path) as z:
@@ -139,7 +140,7 @@ def heldout_features(data: Path, clip_ids: Iterable[str], encoder: Callable[[], 
         if not path.is_file():
             enc = enc or encoder()
             folder.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.stem + ".tmp.npy")
+            tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
             np.save(tmp, stream_frames(enc, read_clip(data, cid)).astype(np.float16))
             tmp.replace(path)
         out[cid] = np.load(path)

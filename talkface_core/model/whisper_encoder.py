@@ -30,8 +30,8 @@ WINDOW_SAMPLES = WINDOW_FRAMES * HOP
 _N_FFT, _MEL_HOP, _N_MELS = 400, 160, 80   # Whisper's STFT (100 mel frames a second)
 
 
-class SpeechEncoderError(RuntimeError):
-    """The speech encoder a checkpoint needs cannot be loaded here."""
+class SpeechEncoderError(ImportError):
+    """The packages that run the speech encoder a checkpoint needs are not installed."""
 
 
 def _slaney_mel_filters() -> np.ndarray:
@@ -95,6 +95,9 @@ class WhisperEncoder:
         except ImportError:
             raise SpeechEncoderError(f"this checkpoint reads speech through {NAME}, which runs on "
                                      "CTranslate2; install it (pip install ctranslate2)") from None
+        if not hasattr(ctranslate2, "get_cuda_device_count"):   # its compiled part failed to load
+            raise SpeechEncoderError("CTranslate2 is installed without its compiled library; reinstall "
+                                     "it (pip install --force-reinstall ctranslate2)")
         on_gpu = device.startswith("cuda") and ctranslate2.get_cuda_device_count() > 0
         index = int(device.split(":")[1]) if on_gpu and ":" in device else 0
         self._storage = ctranslate2.StorageView.from_array
@@ -125,5 +128,5 @@ class WhisperEncoder:
 def load_encoder(name: str, device: str = "cpu") -> WhisperEncoder:
     """The speech encoder a checkpoint names (NetConfig.speech_encoder)."""
     if name != NAME:
-        raise SpeechEncoderError(f"unknown speech encoder {name!r}; this talkface knows {NAME!r}")
+        raise ValueError(f"unknown speech encoder {name!r}; this talkface knows {NAME!r}")
     return WhisperEncoder(device)
