@@ -7,7 +7,8 @@ scoring the same on held-out speakers whether their clips were packed or encoded
 jaw correlation 0.926 vs 0.916, EmoDB closures 0.898 vs 0.877). Which clips share a window depends
 only on the corpus (training split, license class, manifest order), never on the run, so every
 checkpoint and every rerun reads the same numbers; a degraded copy shares the window layout of
-its clean original. Held-out clips are encoded alone, as generate() encodes a short file.
+its clean original. Held-out clips are encoded alone, as generate() encodes a short file (at its
+own length, see whisper_encoder.py).
 """
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ def packs(all_entries: list[dict], data: Path) -> list[list[str]]:
 def _encode_pack(encoder: WhisperEncoder, clips: list[tuple[str, np.ndarray]]) -> dict[str, np.ndarray]:
     if len(clips) == 1:   # a lone clip may be longer than one window
         return {clips[0][0]: stream_frames(encoder, clips[0][1])}
-    window = np.zeros(WINDOW_FRAMES * HOP, np.float32)
+    window = np.zeros(WINDOW_FRAMES * HOP, np.float32)   # encoded whole: 30 s, silence after the last clip
     starts, at = [], 0
     for _, audio in clips:
         window[at * HOP:at * HOP + len(audio)] = audio
