@@ -29,7 +29,7 @@ from .model.dataset import Example, load_example, read_manifest, split_entries, 
 from .model.lips import CLOSED_GAP, lip_gap
 from .model.network import TalkNet
 from .model.speech_cache import heldout_features
-from .model.whisper_encoder import WhisperEncoder
+from .model.speech_encoders import spec_for
 
 LIP = indices(LIP_NAMES)
 EMO = indices(EMOTION_REGION_NAMES)
@@ -114,17 +114,19 @@ def heldout_clips(entries: list[dict], max_clips: int = 0, per_source: int = 0, 
 
 
 def evaluate(data: Path, checkpoints: list[Path], *, max_clips: int = 0, per_source: int = 0, seed: int = 0,
-             contrast_clips: int = 2, show_progress: bool = True) -> dict:
+             contrast_clips: int = 2, speech_encoder: str | None = None, show_progress: bool = True) -> dict:
     """{group: {method: metrics}} on the held-out split of the corpus at `data` (or a seeded
     sample: max_clips in all, per_source from each source). Checkpoints that read a speech
-    encoder get its stream of each clip encoded alone, as generate() does."""
+    encoder get its stream of each clip encoded alone, as generate() does (speech_encoder: the
+    model folder of a checkpoint trained with a local encoder)."""
     train, test = heldout_clips(read_manifest(data), max_clips, per_source, seed)
     if not test:
         raise ValueError(f"no held-out clips in {data}")
     mean, jaw_peak = _training_pose(data, train, seed)
     models = {Path(c).stem: load_checkpoint(c)[0] for c in checkpoints}
-    speech = (heldout_features(data, [e["id"] for e in test], WhisperEncoder, show_progress)
-              if any(m.cfg.n_speech for m in models.values()) else {})
+    streams = {m.cfg.speech_encoder for m in models.values() if m.cfg.n_speech}
+    speech = {name: heldout_features(data, [e["id"] for e in test], spec_for(name, speech_encoder), show_progress)
+              for name in sorted(streams)}
     rows: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for entry in tqdm(test, desc="evaluating", disable=not show_progress):
         ex = load_example(data, entry, keep_audio=True)
@@ -136,7 +138,8 @@ def evaluate(data: Path, checkpoints: list[Path], *, max_clips: int = 0, per_sou
                                                     target, bil))
         for name, model in models.items():
             seen = len(rows[group][name])
-            inputs = replace(ex, mel=with_speech(ex.mel, speech[ex.id])) if model.cfg.n_speech else ex
+            stream = speech.get(model.cfg.speech_encoder)
+            inputs = replace(ex, mel=with_speech(ex.mel, stream[ex.id])) if stream else ex
             m = clip_metrics(predict(model, inputs), target, bil)
             m["auto_acc"] = float(auto_emotion(model, inputs) == ex.emotion)
             m |= emotion_contrast(model, inputs) if seen < contrast_clips else dict.fromkeys(CONTRASTS, np.nan)

@@ -63,10 +63,10 @@ def _cached_model(path: str | None, device: str) -> tuple[Runner, dict]:
 
 
 @lru_cache(maxsize=2)
-def _cached_encoder(name: str, device: str) -> SpeechStream:
-    from .model.whisper_encoder import load_encoder
+def _cached_encoder(name: str, device: str, folder: str | None) -> SpeechStream:
+    from .model.speech_encoders import open_encoder
 
-    return load_encoder(name, device)
+    return open_encoder(name, device, folder)
 
 
 def load_model(checkpoint: str | os.PathLike[str] | None, device: str = "cpu") -> tuple[Runner, dict]:
@@ -90,7 +90,8 @@ def generate(audio: str | os.PathLike[str] | np.ndarray, emotion: str = "neutral
              intensity: float = 0.5, style: int = 0, fps: float = 24.0, device: str = "auto",
              output_space: str = "arkit52", flame_model: str | os.PathLike[str] | None = None,
              flame_landmarks: str | os.PathLike[str] | None = None,
-             checkpoint: str | os.PathLike[str] | None = None, smoothing: float = 0.0,
+             checkpoint: str | os.PathLike[str] | None = None,
+             speech_encoder: str | os.PathLike[str] | None = None, smoothing: float = 0.0,
              blinks: bool = True, progress: Callable[[int, int], None] | None = None,
              cancel: Callable[[], bool] | None = None, *, seed: int = 0) -> Animation:
     """Facial animation for a voice recording.
@@ -101,7 +102,8 @@ def generate(audio: str | os.PathLike[str] | np.ndarray, emotion: str = "neutral
     natural blinks (seeded by `seed`). progress(done, total) is called after each window;
     cancel() is polled between windows and raises Cancelled when it returns True.
     output_space "flame" (with flame_model, and flame_landmarks when the model's landmark
-    embedding lies elsewhere) maps the ARKit result to FLAME coefficients.
+    embedding lies elsewhere) maps the ARKit result to FLAME coefficients. speech_encoder: the
+    local model folder of a checkpoint trained with one (`talkface train --speech-encoder`).
     """
     if output_space not in OUTPUT_SPACES:
         raise ValueError(f"output_space must be one of {OUTPUT_SPACES}, got {output_space!r}")
@@ -119,7 +121,8 @@ def generate(audio: str | os.PathLike[str] | np.ndarray, emotion: str = "neutral
         mapping = mapping_for(flame_model, flame_landmarks)
     dev = resolve_device(device)
     model, config = _cached_model(None if checkpoint is None else str(Path(checkpoint).resolve()), dev)
-    speech = _cached_encoder(model.cfg.speech_encoder, dev) if model.cfg.speech_encoder else None
+    folder = None if speech_encoder is None else str(Path(speech_encoder).resolve())
+    speech = _cached_encoder(model.cfg.speech_encoder, dev, folder) if model.cfg.speech_encoder else None
     n_styles = model.cfg.n_styles
     if not (isinstance(style, (int, np.integer)) and 0 <= style < n_styles):
         raise ValueError(f"style must be an integer in [0, {n_styles - 1}], got {style!r}")

@@ -27,9 +27,7 @@ from .model.dataset import Example, allows_any_use, load_example, read_manifest,
 from .model.features import FEATURE_RATE, N_MELS, utterance_features
 from .model.network import NetConfig, TalkNet, parameter_count
 from .model.speech_cache import copy_audio, copy_id, training_features
-from .model.whisper_encoder import DIMS as WHISPER_DIMS
-from .model.whisper_encoder import NAME as WHISPER
-from .model.whisper_encoder import WhisperEncoder
+from .model.speech_encoders import WHISPER_SPEC, StreamSpec, local_spec
 
 PAUSES = frozenset({"_", "sil", "pau", "sp", "", "#", "SIL", "h#"})
 LOSS_WEIGHTS = {"rec": 1.0, "vel": 1.0, "cross": 0.5, "cls": 0.1, "closure": 5.0}
@@ -52,6 +50,7 @@ class TrainConfig:
     max_clips: int = 0                  # 0 = all (a small number makes quick smoke runs)
     degraded_copies: int = 1            # extra copies per clip through noise/reverb/band/gain
     front_end: str = FRONT_ENDS[0]
+    speech_encoder: str = ""            # a local transformers model folder, in Whisper's place
     hidden: int = 96
     net: dict = field(default_factory=dict)
 
@@ -214,17 +213,26 @@ def compute_losses(model: TalkNet, batch: dict[str, torch.Tensor], gen: torch.Ge
             "closure": losses.closure(pred, batch["target"], batch["bilabial"] * mask)}
 
 
+def stream_spec(cfg: TrainConfig) -> StreamSpec | None:
+    """The speech stream the network reads beside the log-mel, if any."""
+    if cfg.front_end not in FRONT_ENDS:
+        raise ValueError(f"front end must be one of {', '.join(FRONT_ENDS)}, got {cfg.front_end!r}")
+    if cfg.front_end == "logmel":
+        if cfg.speech_encoder:
+            raise ValueError("a speech encoder folder needs the front end logmel+whisper (it takes Whisper's place)")
+        return None
+    return local_spec(cfg.speech_encoder) if cfg.speech_encoder else WHISPER_SPEC
+
+
 def load_examples(data: Path, entries: list[dict], copies: int, seed: int, show_progress: bool,
-                  front_end: str = "logmel") -> list[Example]:
+                  stream: StreamSpec | None = None) -> list[Example]:
     """Each clip, plus `copies` versions through recording conditions (noise, reverb, phone/laptop
-    band, gain, sample-rate round trip): labels stay valid because timing is untouched. With
-    "logmel+whisper" each input frame also carries the Whisper encoder's stream (speech_cache)."""
+    band, gain, sample-rate round trip): labels stay valid because timing is untouched. With a
+    speech stream each input frame also carries that encoder's output (speech_cache)."""
     speech = None
-    if front_end == "logmel+whisper":
+    if stream is not None:
         speech = training_features(data, read_manifest(data), [e["id"] for e in entries], copies, seed,
-                                   WhisperEncoder, show_progress)
-    elif front_end != "logmel":
-        raise ValueError(f"front end must be one of {', '.join(FRONT_ENDS)}, got {front_end!r}")
+                                   stream, show_progress)
     out = []
     for entry in tqdm(entries, desc="loading clips", disable=not show_progress, leave=False):
         ex = load_example(data, entry, keep_audio=copies > 0)
@@ -291,10 +299,10 @@ def train(cfg: TrainConfig, *, resume: bool = False, show_progress: bool = True)
         entries = sorted(entries, key=lambda e: e["id"])[:cfg.max_clips]
     if not entries:
         raise ValueError(f"no training clips in {cfg.data} (after the held-out split and license filter)")
-    examples = load_examples(Path(cfg.data), entries, cfg.degraded_copies, cfg.seed, show_progress,
-                             cfg.front_end)
+    stream = stream_spec(cfg)
+    examples = load_examples(Path(cfg.data), entries, cfg.degraded_copies, cfg.seed, show_progress, stream)
     styles = style_table(examples)
-    speech = {"n_speech": WHISPER_DIMS, "speech_encoder": WHISPER} if cfg.front_end == "logmel+whisper" else {}
+    speech = {"n_speech": stream.dims, "speech_encoder": stream.name} if stream else {}
     net_cfg = NetConfig(hidden=cfg.hidden, n_styles=len(styles) + 1, **speech, **cfg.net)
     model = TalkNet(net_cfg)
     model.init_output(torch.cat([ex.target for ex in examples]).mean(0))

@@ -173,3 +173,32 @@ def test_evaluation_samples_per_source_reproducibly(corpus):
     _, three = heldout_clips(entries, per_source=3)
     assert len(three) == 3 and {e["id"] for e in three} <= {e["id"] for e in everything}
     assert heldout_clips(entries, per_source=3) == (heldout_clips(entries)[0], three)
+
+
+def test_a_local_speech_encoder_trains_and_generates_in_whispers_place(corpus, tmp_path):
+    """--speech-encoder FOLDER: a local transformers model (tiny wav2vec2 saved here) replaces
+    Whisper in training, evaluation and generate(), which then needs that same folder."""
+    pytest.importorskip("transformers", reason="transformers runs local speech encoders")
+    from dataclasses import replace
+
+    from talkface_core import generate
+    from talkface_core.model.checkpoint import read_state
+    from test_hf_encoder import save_tiny_wav2vec2
+
+    folder = save_tiny_wav2vec2(tmp_path / "wav2vec2")
+    ckpt = train(replace(_cfg(corpus, tmp_path / "hf", 2), speech_encoder=str(folder)), show_progress=False)
+    cfg = read_state(ckpt)[1]
+    assert cfg.speech_encoder == "hf:wav2vec2-32" and cfg.n_inputs == 80 + 32
+    wav = corpus / "clips" / f"{read_manifest(corpus)[0]['id']}.wav"
+    a = generate(wav, checkpoint=ckpt, speech_encoder=folder, device="cpu", blinks=False)
+    b = generate(wav, checkpoint=ckpt, speech_encoder=folder, device="torch-cpu", blinks=False)
+    assert np.abs(a.weights - b.weights).max() < 1e-4
+    with pytest.raises(ValueError, match="pass its model folder"):
+        generate(wav, checkpoint=ckpt, device="cpu")
+    out = tmp_path / "eval.json"
+    assert main(["evaluate", "--data", str(corpus), "--ckpt", str(ckpt), "--speech-encoder", str(folder),
+                 "--json", str(out), "--quiet"]) == 0
+    assert "hf" in next(iter(json.loads(out.read_text()).values()))
+    with pytest.raises(ValueError, match="needs the front end logmel\\+whisper"):
+        train(replace(_cfg(corpus, tmp_path / "x", 2), speech_encoder=str(folder), front_end="logmel"),
+              show_progress=False)

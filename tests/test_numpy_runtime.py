@@ -16,7 +16,7 @@ from talkface_core.model.checkpoint import (CheckpointError, load_checkpoint, lo
                                             save_checkpoint)
 from talkface_core.model.dataset import with_speech
 from talkface_core.model.features import utterance_features
-from talkface_core.model.whisper_encoder import load_encoder
+from talkface_core.model.speech_encoders import open_encoder
 from talkface_core.model.network import NetConfig, TalkNet
 from talkface_core.model.numpy_net import expected_shapes
 
@@ -35,7 +35,7 @@ def test_numpy_forward_equals_torch_on_real_speech(speech_wav, emotion):
     torch_model, _ = load_checkpoint(None)
     numpy_model, _ = load_numpy_checkpoint(None)
     if torch_model.cfg.n_speech:   # the shipped checkpoints also read the Whisper stream
-        stream = load_encoder(torch_model.cfg.speech_encoder).frames(samples, 0, len(mel))
+        stream = open_encoder(torch_model.cfg.speech_encoder).frames(samples, 0, len(mel))
         mel = with_speech(torch.from_numpy(mel), stream).numpy()
     vec = None if emotion == "auto" else np.eye(len(EMOTIONS), dtype=np.float32)[EMOTIONS.index(emotion)]
     for style in (0, torch_model.cfg.n_styles - 1):

@@ -80,8 +80,10 @@ def test_missing_packages_give_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "ctranslate2", None)
     with pytest.raises(we.SpeechEncoderError, match="pip install ctranslate2"):
         we.WhisperEncoder()
+    from talkface_core.model.speech_encoders import spec_for
+
     with pytest.raises(ValueError, match="unknown speech encoder"):
-        we.load_encoder("wav2vec9")
+        spec_for("wav2vec9")
 
 
 def _speech_checkpoint(tmp_path) -> str:

@@ -57,7 +57,7 @@ def _measure(seconds: float, device: str, checkpoint: str | None, repeats: int) 
     from ..model.checkpoint import read_state
     from ..model.features import frame_range, log_mel, num_frames
     from ..model.speech_cache import stream_frames
-    from ..model.whisper_encoder import load_encoder
+    from ..model.speech_encoders import open_encoder
 
     device = resolve_device(device)
     samples = speechlike(seconds)
@@ -88,7 +88,7 @@ def _measure(seconds: float, device: str, checkpoint: str | None, repeats: int) 
     t_flap = best(lambda: jaw_flap(samples, mean, 0.5))
     t_encoder = float("nan")
     if cfg.speech_encoder:
-        encoder = load_encoder(cfg.speech_encoder, device)
+        encoder = open_encoder(cfg.speech_encoder, device)
         t_encoder = best(lambda: stream_frames(encoder, samples))
     t_torch = float("nan")
     if device == "cpu" and torch_or_none() is not None:

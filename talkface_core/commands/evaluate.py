@@ -14,6 +14,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="evaluate a seeded sample of at most this many clips from each source")
     parser.add_argument("--contrast-clips", type=int, default=2,
                         help="clips per group on which happy/sad/neutral and intensity are compared")
+    parser.add_argument("--speech-encoder", type=Path, default=None, metavar="FOLDER",
+                        help="the local model folder a checkpoint trained with --speech-encoder reads")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -24,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
 
     ckpts = args.ckpt or [default_checkpoint()]
     results = evaluate(args.data, ckpts, max_clips=args.max_clips, per_source=args.per_source,
-                       contrast_clips=args.contrast_clips, show_progress=not args.quiet)
+                       contrast_clips=args.contrast_clips,
+                       speech_encoder=str(args.speech_encoder) if args.speech_encoder else None, show_progress=not args.quiet)
     print(format_table(results))
     for ckpt in ckpts:
         verdict = beats_baselines(results, Path(ckpt).stem)

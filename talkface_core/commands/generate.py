@@ -24,6 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="auto (a CUDA GPU if PyTorch sees one, else cpu), cpu (numpy, no PyTorch "
                              "needed), torch-cpu or cuda[:N]")
     parser.add_argument("--checkpoint", type=Path, default=None, help="checkpoint (.safetensors)")
+    parser.add_argument("--speech-encoder", type=Path, default=None, metavar="FOLDER",
+                        help="local wav2vec2/HuBERT/WavLM folder, for a checkpoint trained with one")
     parser.add_argument("--output-space", default="arkit52", choices=("arkit52", "flame"))
     parser.add_argument("--flame-model", type=Path, default=None, help="FLAME model (output-space flame)")
     parser.add_argument("--flame-landmarks", type=Path, default=None,
@@ -38,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from ..animation import AnimationError
     from ..audio import AudioError
     from ..inference import CheckpointError, generate
+    from ..model.whisper_encoder import SpeechEncoderError
 
     def fail(message: str) -> int:
         print(f"talkface generate: error: {message}", file=sys.stderr)
@@ -59,11 +62,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         anim = generate(args.audio, emotion=args.emotion, intensity=args.intensity, style=args.style,
                         fps=args.fps, device=args.device, checkpoint=args.checkpoint,
+                        speech_encoder=args.speech_encoder,
                         output_space=args.output_space, flame_model=args.flame_model,
                         flame_landmarks=args.flame_landmarks, smoothing=args.smoothing,
                         blinks=not args.no_blinks, progress=progress, seed=args.seed)
         anim.save(args.output)
-    except (AudioError, AnimationError, CheckpointError, ValueError) as exc:
+    except (AudioError, AnimationError, CheckpointError, SpeechEncoderError, ValueError) as exc:
         bar.close()
         return fail(str(exc))
     bar.close()

@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--front-end", choices=FRONT_ENDS, default=d["front_end"].default,
                         help="network input: log-mel plus the Whisper tiny.en encoder (shipped), "
                              "or log-mel alone (no speech-encoder packages needed)")
+    parser.add_argument("--speech-encoder", type=Path, default=None, metavar="FOLDER",
+                        help="a local wav2vec2/HuBERT/WavLM model folder (transformers) to read in "
+                             "Whisper's place; never downloaded. generate then needs the same folder")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda (AMP bf16 on cuda)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT's training state")
     parser.add_argument("--threads", type=int, default=0,
@@ -41,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = TrainConfig(data=str(args.data), out=str(args.out), steps=args.steps, batch=args.batch,
                       lr=args.lr, seed=args.seed, hidden=args.hidden, max_clips=args.max_clips,
                       research=args.research, device=args.device,
-                      front_end=args.front_end)
+                      front_end=args.front_end, speech_encoder=str(args.speech_encoder or ""))
     path = train(cfg, resume=args.resume, show_progress=not args.quiet)
     print(f"wrote {path} and {path.with_suffix('.json')}")
     return 0

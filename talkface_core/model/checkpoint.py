@@ -19,8 +19,7 @@ from safetensors.numpy import load_file
 from ..blendshapes import ARKIT_NAMES, EMOTIONS
 from .config import NetConfig
 from .numpy_net import NumpyTalkNet, expected_shapes
-from .whisper_encoder import DIMS as WHISPER_DIMS
-from .whisper_encoder import NAME as WHISPER
+from .speech_encoders import known
 
 if TYPE_CHECKING:
     import torch
@@ -103,10 +102,10 @@ def read_state(path: str | os.PathLike[str] | None = None
         expected = expected_shapes(cfg)
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{tensors_path.name}: bad network config: {exc}") from None
-    if (cfg.speech_encoder, cfg.n_speech) not in (("", 0), (WHISPER, WHISPER_DIMS)):
+    if not known(cfg.speech_encoder, cfg.n_speech):
         raise CheckpointError(f"{tensors_path.name} reads speech encoder {cfg.speech_encoder!r} "
-                              f"({cfg.n_speech} numbers a frame); this talkface knows {WHISPER!r} "
-                              f"({WHISPER_DIMS}): update talkface or retrain")
+                              f"({cfg.n_speech} numbers a frame), which this talkface cannot run: "
+                              "update talkface or retrain")
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
     wrong = [f"{k} {tuple(state[k].shape)} != {v}"

@@ -1,5 +1,5 @@
 """Speech-encoder features of corpus clips, computed once and kept in the corpus folder
-(DIR/features/<encoder>/).
+(DIR/features/<stream key>/).
 
 Training clips are packed several to a 30 s window (0.5 s of silence between them), so one
 encoder call serves about eight clips. bench/frontend_study.py measured a model trained that way
@@ -26,7 +26,9 @@ from ..data.augment import degrade
 from ..data.seeding import rng_for
 from .dataset import allows_any_use, split_entries
 from .features import HOP, num_frames
-from .whisper_encoder import NAME, WINDOW_FRAMES, WhisperEncoder
+from .speech_encoders import StreamSpec
+from .speech_stream import WindowedEncoder
+from .whisper_encoder import WINDOW_FRAMES
 
 GAP_FRAMES = 25   # silence between packed clips (0.5 s)
 
@@ -45,11 +47,10 @@ def read_clip(data: Path, clip_id: str) -> np.ndarray:
     return sf.read(str(Path(data) / "clips" / f"{clip_id}.wav"), dtype="float32")[0]
 
 
-def stream_frames(encoder: WhisperEncoder, samples: np.ndarray) -> np.ndarray:
+def stream_frames(encoder: WindowedEncoder, samples: np.ndarray) -> np.ndarray:
     """A whole clip alone, in consecutive windows: (num_frames, dims) float32."""
-    total = num_frames(len(samples))
-    return np.concatenate([encoder.frames(samples, lo, min(lo + WINDOW_FRAMES, total))
-                           for lo in range(0, total, WINDOW_FRAMES)])
+    total, step = num_frames(len(samples)), encoder.max_frames
+    return np.concatenate([encoder.frames(samples, lo, min(lo + step, total)) for lo in range(0, total, step)])
 
 
 def packs(all_entries: list[dict], data: Path) -> list[list[str]]:
@@ -72,7 +73,7 @@ def packs(all_entries: list[dict], data: Path) -> list[list[str]]:
     return out
 
 
-def _encode_pack(encoder: WhisperEncoder, clips: list[tuple[str, np.ndarray]]) -> dict[str, np.ndarray]:
+def _encode_pack(encoder: WindowedEncoder, clips: list[tuple[str, np.ndarray]]) -> dict[str, np.ndarray]:
     if len(clips) == 1:   # a lone clip may be longer than one window
         return {clips[0][0]: stream_frames(encoder, clips[0][1])}
     window = np.zeros(WINDOW_FRAMES * HOP, np.float32)   # encoded whole: 30 s, silence after the last clip
@@ -100,13 +101,13 @@ def _digest(obj: object) -> str:
 
 
 def training_features(data: Path, all_entries: list[dict], wanted: Iterable[str], copies: int, seed: int,
-                      encoder: Callable[[], WhisperEncoder], show_progress: bool = True) -> dict[str, np.ndarray]:
+                      stream: StreamSpec, show_progress: bool = True) -> dict[str, np.ndarray]:
     """{clip id and copy_id(clip id, k): (frames, dims) float16} for the wanted training clips."""
     wanted = set(wanted)
     todo = [p for p in packs(all_entries, data) if wanted & set(p)]
-    folder = Path(data) / "features" / NAME / "packed"
+    folder = Path(data) / "features" / stream.key / "packed"
     out: dict[str, np.ndarray] = {}
-    enc: WhisperEncoder | None = None
+    enc: WindowedEncoder | None = None
     for pack in tqdm(todo, desc="speech encoder (training clips)", disable=not show_progress, leave=False):
         audio: dict[str, np.ndarray] = {}
 
@@ -122,24 +123,24 @@ def training_features(data: Path, all_entries: list[dict], wanted: Iterable[str]
 
             def compute(k: int = k) -> dict[str, np.ndarray]:
                 nonlocal enc
-                enc = enc or encoder()
+                enc = enc or stream.open()
                 return _encode_pack(enc, clips(k))
 
             out.update(_cached(folder / f"{key}.npz", compute))
     return out
 
 
-def heldout_features(data: Path, clip_ids: Iterable[str], encoder: Callable[[], WhisperEncoder],
+def heldout_features(data: Path, clip_ids: Iterable[str], stream: StreamSpec,
                      show_progress: bool = True) -> dict[str, np.ndarray]:
     """{clip id: (frames, dims) float16}, each clip encoded alone (the inference path)."""
-    folder = Path(data) / "features" / NAME / "alone"
+    folder = Path(data) / "features" / stream.key / "alone"
     out: dict[str, np.ndarray] = {}
-    enc: WhisperEncoder | None = None
+    enc: WindowedEncoder | None = None
     for cid in tqdm(list(clip_ids), desc="speech encoder (held-out clips)", disable=not show_progress,
                     leave=False):
         path = folder / f"{cid}.npy"
         if not path.is_file():
-            enc = enc or encoder()
+            enc = enc or stream.open()
             folder.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
             np.save(tmp, stream_frames(enc, read_clip(data, cid)).astype(np.float16))

