@@ -96,7 +96,9 @@ CONTRASTS = ("happy-sad", "happy-neutral", "sad-neutral", "monotone")
 
 
 def _sample(entries: list[dict], n: int, rng: np.random.Generator) -> list[dict]:
-    return entries if len(entries) <= n else [entries[i] for i in sorted(rng.choice(len(entries), n, replace=False))]
+    if len(entries) <= n:
+        return entries
+    return [entries[i] for i in sorted(rng.choice(len(entries), n, replace=False))]
 
 
 def heldout_clips(entries: list[dict], max_clips: int = 0, per_source: int = 0, seed: int = 0
@@ -106,15 +108,17 @@ def heldout_clips(entries: list[dict], max_clips: int = 0, per_source: int = 0, 
     rng = np.random.default_rng(seed)
     if per_source:
         sources = sorted({e["source"] for e in test})
-        keep = {e["id"] for s in sources for e in _sample([e for e in test if e["source"] == s], per_source, rng)}
+        keep = {e["id"] for s in sources
+                for e in _sample([e for e in test if e["source"] == s], per_source, rng)}
         test = [e for e in test if e["id"] in keep]
     if max_clips:
         test = _sample(test, max_clips, rng)
     return train, test
 
 
-def evaluate(data: Path, checkpoints: list[Path], *, max_clips: int = 0, per_source: int = 0, seed: int = 0,
-             contrast_clips: int = 2, speech_encoder: str | None = None, show_progress: bool = True) -> dict:
+def evaluate(data: Path, checkpoints: list[Path], *, max_clips: int = 0, per_source: int = 0,
+             seed: int = 0, contrast_clips: int = 2, speech_encoder: str | None = None,
+             show_progress: bool = True) -> dict:
     """{group: {method: metrics}} on the held-out split of the corpus at `data` (or a seeded
     sample: max_clips in all, per_source from each source). Checkpoints that read a speech
     encoder get its stream of each clip encoded alone, as generate() does (speech_encoder: the
@@ -125,7 +129,8 @@ def evaluate(data: Path, checkpoints: list[Path], *, max_clips: int = 0, per_sou
     mean, jaw_peak = _training_pose(data, train, seed)
     models = {Path(c).stem: load_checkpoint(c)[0] for c in checkpoints}
     streams = {m.cfg.speech_encoder for m in models.values() if m.cfg.n_speech}
-    speech = {name: heldout_features(data, [e["id"] for e in test], spec_for(name, speech_encoder), show_progress)
+    ids = [e["id"] for e in test]
+    speech = {name: heldout_features(data, ids, spec_for(name, speech_encoder), show_progress)
               for name in sorted(streams)}
     rows: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for entry in tqdm(test, desc="evaluating", disable=not show_progress):
@@ -142,7 +147,8 @@ def evaluate(data: Path, checkpoints: list[Path], *, max_clips: int = 0, per_sou
             inputs = replace(ex, mel=with_speech(ex.mel, stream[ex.id])) if stream else ex
             m = clip_metrics(predict(model, inputs), target, bil)
             m["auto_acc"] = float(auto_emotion(model, inputs) == ex.emotion)
-            m |= emotion_contrast(model, inputs) if seen < contrast_clips else dict.fromkeys(CONTRASTS, np.nan)
+            m |= (emotion_contrast(model, inputs) if seen < contrast_clips
+                  else dict.fromkeys(CONTRASTS, np.nan))
             rows[group][name].append(m)
     return {g: {k: _average(v) | {"clips": len(v)} for k, v in methods.items()}
             for g, methods in sorted(rows.items())}
@@ -178,7 +184,8 @@ def emotion_contrast(model: TalkNet, ex: Example) -> dict[str, float]:
 
 
 def format_table(results: dict) -> str:
-    cols = ("lip_max_err", "closure_hit", "jaw_corr", "emo_max_err", "jitter", "auto_acc", *CONTRASTS, "clips")
+    cols = ("lip_max_err", "closure_hit", "jaw_corr", "emo_max_err", "jitter", "auto_acc", *CONTRASTS,
+            "clips")
     lines = []
     for group, methods in results.items():
         lines += [f"\n### {group}", "| method | " + " | ".join(cols) + " |",

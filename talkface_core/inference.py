@@ -131,8 +131,8 @@ def generate(audio: str | os.PathLike[str] | np.ndarray, emotion: str = "neutral
         samples = check_samples(audio, SAMPLE_RATE)
     else:
         samples = load_audio(audio)
-    weights = run_windows(model, samples, emotion=emo, intensity=intensity, style=int(style), speech=speech,
-                          progress=progress, cancel=cancel)
+    weights = run_windows(model, samples, emotion=emo, intensity=intensity, style=int(style),
+                          speech=speech, progress=progress, cancel=cancel)
     anim = Animation(config["output_names"], FEATURE_RATE, weights).resample(fps)
     if smoothing:
         anim = smooth(anim, smoothing)

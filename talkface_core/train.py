@@ -219,7 +219,8 @@ def stream_spec(cfg: TrainConfig) -> StreamSpec | None:
         raise ValueError(f"front end must be one of {', '.join(FRONT_ENDS)}, got {cfg.front_end!r}")
     if cfg.front_end == "logmel":
         if cfg.speech_encoder:
-            raise ValueError("a speech encoder folder needs the front end logmel+whisper (it takes Whisper's place)")
+            raise ValueError("a speech encoder folder needs the front end logmel+whisper "
+                             "(it takes Whisper's place)")
         return None
     return local_spec(cfg.speech_encoder) if cfg.speech_encoder else WHISPER_SPEC
 
@@ -240,7 +241,8 @@ def load_examples(data: Path, entries: list[dict], copies: int, seed: int, show_
         clips = [ex] + [replace(ex, id=copy_id(ex.id, k), mel=torch.from_numpy(utterance_features(
             copy_audio(samples, seed, ex.id, k)))) for k in range(copies)]
         # pop: each clip's cached stream is released once it is part of its example
-        out += clips if speech is None else [replace(c, mel=with_speech(c.mel, speech.pop(c.id))) for c in clips]
+        out += clips if speech is None else [replace(c, mel=with_speech(c.mel, speech.pop(c.id)))
+                                             for c in clips]
     return out
 
 

@@ -125,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['seconds']:g} | {r['generate_s']:.3f} | {r['rtf']:.4f} | {r['vs_features']:.1f} | "
-              f"{r['vs_encoder']:.2f} | {r['vs_jaw_flap']:.1f} | {r['vs_torch_cpu']:.2f} | {r['peak_rss_mb']:.0f} | "
+              f"{r['vs_encoder']:.2f} | {r['vs_jaw_flap']:.1f} | {r['vs_torch_cpu']:.2f} | "
+              f"{r['peak_rss_mb']:.0f} | "
               f"{r['traced_peak_mb']:.1f} | {r['audio_mb']:.1f} |")
     if args.json:
         args.json.write_text(json.dumps({"checkpoint_mb": size_mb, "rows": rows}, indent=1) + "\n")

@@ -27,7 +27,8 @@ def run(args: argparse.Namespace) -> int:
     ckpts = args.ckpt or [default_checkpoint()]
     results = evaluate(args.data, ckpts, max_clips=args.max_clips, per_source=args.per_source,
                        contrast_clips=args.contrast_clips,
-                       speech_encoder=str(args.speech_encoder) if args.speech_encoder else None, show_progress=not args.quiet)
+                       speech_encoder=str(args.speech_encoder) if args.speech_encoder else None,
+                       show_progress=not args.quiet)
     print(format_table(results))
     for ckpt in ckpts:
         verdict = beats_baselines(results, Path(ckpt).stem)

@@ -56,18 +56,20 @@ class HFSpeechEncoder(WindowedEncoder):
             import torch
             from transformers import AutoModel
         except ImportError:
-            raise SpeechEncoderError("a local speech-encoder folder runs through PyTorch and "
-                                     "transformers; install them (pip install torch transformers)") from None
+            raise SpeechEncoderError("a local speech-encoder folder runs through PyTorch and transformers; "
+                                     "install them (pip install torch transformers)") from None
         self._torch = torch
         model = AutoModel.from_pretrained(str(folder), local_files_only=True)
         cfg = model.config
         strides, kernels = list(getattr(cfg, "conv_stride", [])), list(getattr(cfg, "conv_kernel", []))
         if not strides or math.prod(strides) != HOP:
-            raise ValueError(f"{folder}: {cfg.model_type} makes a frame every {math.prod(strides) or '?'} "
-                             f"samples; talkface needs {HOP} (20 ms at 16 kHz), as wav2vec2/HuBERT/WavLM do")
+            raise ValueError(f"{folder}: {cfg.model_type} makes a frame every "
+                             f"{math.prod(strides) or '?'} samples; talkface needs {HOP} (20 ms at "
+                             "16 kHz), as wav2vec2/HuBERT/WavLM do")
         self._pad = _receptive_field(kernels, strides) // 2
         extractor = folder / "preprocessor_config.json"
-        self._normalise = json.loads(extractor.read_text()).get("do_normalize", True) if extractor.is_file() else True
+        settings = json.loads(extractor.read_text()) if extractor.is_file() else {}
+        self._normalise = settings.get("do_normalize", True)
         self._device = device if device.startswith("cuda") else "cpu"   # "cpu"/"torch-cpu": the CPU
         self._model = model.to(self._device).eval()
         self.dims = int(cfg.hidden_size)

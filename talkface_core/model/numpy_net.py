@@ -101,7 +101,8 @@ class NumpyTalkNet:
 
     def auto_emotion(self, mel: np.ndarray) -> np.ndarray:
         """The voice's own emotion, probabilities smoothed over ~2 s: (T, n_emotions)."""
-        logits = self._head(self._stack(self._standardise(mel), "emotion", self.cfg.emotion_dilations, 1), "classifier")
+        hidden = self._stack(self._standardise(mel), "emotion", self.cfg.emotion_dilations, 1)
+        logits = self._head(hidden, "classifier")
         smooth = _moving_average(logits, self.cfg.emotion_pool)
         e = np.exp(smooth - smooth.max(1, keepdims=True))
         return e / e.sum(1, keepdims=True)

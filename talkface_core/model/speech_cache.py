@@ -50,7 +50,8 @@ def read_clip(data: Path, clip_id: str) -> np.ndarray:
 def stream_frames(encoder: WindowedEncoder, samples: np.ndarray) -> np.ndarray:
     """A whole clip alone, in consecutive windows: (num_frames, dims) float32."""
     total, step = num_frames(len(samples)), encoder.max_frames
-    return np.concatenate([encoder.frames(samples, lo, min(lo + step, total)) for lo in range(0, total, step)])
+    return np.concatenate([encoder.frames(samples, lo, min(lo + step, total))
+                           for lo in range(0, total, step)])
 
 
 def packs(all_entries: list[dict], data: Path) -> list[list[str]]:
@@ -76,7 +77,7 @@ def packs(all_entries: list[dict], data: Path) -> list[list[str]]:
 def _encode_pack(encoder: WindowedEncoder, clips: list[tuple[str, np.ndarray]]) -> dict[str, np.ndarray]:
     if len(clips) == 1:   # a lone clip may be longer than one window
         return {clips[0][0]: stream_frames(encoder, clips[0][1])}
-    window = np.zeros(WINDOW_FRAMES * HOP, np.float32)   # encoded whole: 30 s, silence after the last clip
+    window = np.zeros(WINDOW_FRAMES * HOP, np.float32)   # encoded whole: silence after the last clip
     starts, at = [], 0
     for _, audio in clips:
         window[at * HOP:at * HOP + len(audio)] = audio

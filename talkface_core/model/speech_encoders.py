@@ -37,7 +37,8 @@ def local_spec(folder: str | os.PathLike[str]) -> StreamSpec:
         raise ValueError(f"{folder} is not a transformers model folder (it has no config.json)")
     cfg = json.loads(config.read_text())
     dims = int(cfg["hidden_size"])
-    return StreamSpec(f"{PREFIX}{cfg['model_type']}-{dims}", dims, f"hf-{model_digest(folder)}", str(folder))
+    name = f"{PREFIX}{cfg['model_type']}-{dims}"
+    return StreamSpec(name, dims, f"hf-{model_digest(folder)}", str(folder))
 
 
 def known(name: str, dims: int) -> bool:

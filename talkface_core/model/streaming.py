@@ -71,8 +71,8 @@ def run_windows(model: Runner, samples: np.ndarray, *, emotion: np.ndarray | Non
     over EMOTIONS, or None for the voice's own reading. speech: the encoder the checkpoint names
     (model.cfg.speech_encoder), required exactly when it names one."""
     if bool(model.cfg.n_speech) != (speech is not None):
-        raise ValueError(f"this checkpoint needs speech encoder {model.cfg.speech_encoder!r}" if model.cfg.n_speech
-                         else "this checkpoint reads log-mel only; pass no speech encoder")
+        raise ValueError(f"this checkpoint needs speech encoder {model.cfg.speech_encoder!r}"
+                         if model.cfg.n_speech else "this checkpoint reads log-mel only; pass no speech encoder")
     context = model.cfg.context_frames() + 1
     if speech is not None:
         window = min(window, speech.max_frames - 2 * context)

@@ -54,7 +54,8 @@ def _slaney_mel_filters() -> np.ndarray:
     def mel_to_hz(m: np.ndarray) -> np.ndarray:
         return np.where(m < min_log_mel, m * f_sp, min_log_hz * np.exp(logstep * (m - min_log_mel)))
 
-    edges = mel_to_hz(np.linspace(hz_to_mel(np.array(0.0)), hz_to_mel(np.array(SAMPLE_RATE / 2)), _N_MELS + 2))
+    top = hz_to_mel(np.array(SAMPLE_RATE / 2))
+    edges = mel_to_hz(np.linspace(hz_to_mel(np.array(0.0)), top, _N_MELS + 2))
     bins = np.linspace(0, SAMPLE_RATE / 2, _N_FFT // 2 + 1)
     lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
     tri = np.maximum(0.0, np.minimum((bins - lo) / (mid - lo), (hi - bins) / (hi - mid)))
@@ -120,4 +121,5 @@ class WhisperEncoder(WindowedEncoder):
             raise ValueError(f"a window holds at most {WINDOW_SAMPLES} samples, got {len(audio)}")
         frames = min(num_frames(len(audio)), WINDOW_FRAMES)
         mel = np.ascontiguousarray(whisper_log_mel(audio)[None, :, :2 * frames])   # 2 mel frames each
-        return np.asarray(self._model.encode(self._storage(mel), to_cpu=True))[0][:frames].astype(np.float32)
+        out = np.asarray(self._model.encode(self._storage(mel), to_cpu=True))[0]
+        return out[:frames].astype(np.float32)
