@@ -20,7 +20,8 @@ from .audio import SAMPLE_RATE, check_samples, load_audio
 from .blendshapes import EMOTIONS
 from .model.checkpoint import CheckpointError, load_checkpoint, load_numpy_checkpoint
 from .model.features import FEATURE_RATE
-from .model.streaming import Cancelled, Runner, SpeechStream, run_windows
+from .model.speech_stream import WindowedEncoder
+from .model.streaming import Cancelled, Runner, run_windows
 from .postprocess import add_blinks, close_lips_over_jaw, smooth
 
 __all__ = ["generate", "Cancelled", "CheckpointError", "load_model", "resolve_device"]
@@ -63,7 +64,7 @@ def _cached_model(path: str | None, device: str) -> tuple[Runner, dict]:
 
 
 @lru_cache(maxsize=2)
-def _cached_encoder(name: str, device: str, folder: str | None) -> SpeechStream:
+def _cached_encoder(name: str, device: str, folder: str | None) -> WindowedEncoder:
     from .model.speech_encoders import open_encoder
 
     return open_encoder(name, device, folder)

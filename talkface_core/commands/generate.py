@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from ..animation import AnimationError
     from ..audio import AudioError
     from ..inference import CheckpointError, generate
-    from ..model.whisper_encoder import SpeechEncoderError
+    from ..model.speech_stream import SpeechEncoderError
 
     def fail(message: str) -> int:
         print(f"talkface generate: error: {message}", file=sys.stderr)

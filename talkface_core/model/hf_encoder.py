@@ -18,8 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .features import HOP, num_frames
-from .speech_stream import WindowedEncoder
-from .whisper_encoder import SpeechEncoderError
+from .speech_stream import SpeechEncoderError, WindowedEncoder
 
 PREFIX = "hf:"
 WINDOW_FRAMES = 1500   # 30 s a call keeps attention memory bounded

@@ -7,6 +7,10 @@ import numpy as np
 from .features import HOP
 
 
+class SpeechEncoderError(ImportError):
+    """The packages that run the speech encoder a checkpoint needs are not installed."""
+
+
 class WindowedEncoder:
     """Base of the speech encoders: subclasses give `window(audio)` (frames of up to
     `max_frames` frames of audio, in one call), `name` and `dims`."""

@@ -24,6 +24,7 @@ import numpy as np
 
 from .config import NetConfig
 from .features import frame_range, log_mel, normalise, num_frames, speech_normaliser
+from .speech_stream import WindowedEncoder
 
 WINDOW_FRAMES = 1500     # 30 s of output per window
 OVERLAP_FRAMES = 50      # 1 s cross-fade
@@ -34,12 +35,6 @@ class Runner(Protocol):
 
     def predict(self, mel: np.ndarray, emotion: np.ndarray | None, style: int, intensity: float
                 ) -> np.ndarray: ...
-
-
-class SpeechStream(Protocol):
-    max_frames: int
-
-    def frames(self, samples: np.ndarray, lo: int, hi: int) -> np.ndarray: ...
 
 
 class Cancelled(Exception):
@@ -63,7 +58,7 @@ def _stats_chunks(samples: np.ndarray, total: int, window: int) -> Iterator[np.n
 
 
 def run_windows(model: Runner, samples: np.ndarray, *, emotion: np.ndarray | None,
-                intensity: float, style: int, speech: SpeechStream | None = None,
+                intensity: float, style: int, speech: WindowedEncoder | None = None,
                 window: int = WINDOW_FRAMES, overlap: int = OVERLAP_FRAMES,
                 progress: Callable[[int, int], None] | None = None,
                 cancel: Callable[[], bool] | None = None) -> np.ndarray:

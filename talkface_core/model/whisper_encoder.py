@@ -29,17 +29,13 @@ import numpy as np
 
 from ..audio import SAMPLE_RATE
 from .features import HOP, num_frames
-from .speech_stream import WindowedEncoder
+from .speech_stream import SpeechEncoderError, WindowedEncoder
 
 NAME = "whisper-tiny.en"
 DIMS = 384
 WINDOW_FRAMES = 1500                       # 30 s at 50 Hz: the most one encoder call can see
 WINDOW_SAMPLES = WINDOW_FRAMES * HOP
 _N_FFT, _MEL_HOP, _N_MELS = 400, 160, 80   # Whisper's STFT (100 mel frames a second)
-
-
-class SpeechEncoderError(ImportError):
-    """The packages that run the speech encoder a checkpoint needs are not installed."""
 
 
 def _slaney_mel_filters() -> np.ndarray:
