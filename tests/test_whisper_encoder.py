@@ -38,6 +38,14 @@ def test_log_mel_matches_faster_whisper_when_installed(speech):
     assert np.abs(we.whisper_log_mel(speech) - ref).max() < 1e-4
 
 
+def test_log_mel_of_the_first_frames_equals_the_full_windows(speech):
+    """window() computes only the frames it encodes: the same numbers, the floor included."""
+    loud_tail = np.concatenate([0.05 * speech, np.full(100, 0.9, np.float32)])
+    for audio in (speech, loud_tail):
+        n = 2 * num_frames(len(audio))
+        assert np.array_equal(we.whisper_log_mel(audio, n), we.whisper_log_mel(audio)[:, :n])
+
+
 def test_log_mel_puts_a_tone_in_its_band():
     t = np.arange(16000) / 16000
     mel = we.whisper_log_mel((0.3 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32))

@@ -62,17 +62,24 @@ _FILTERS = _slaney_mel_filters()
 _HANN = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(_N_FFT) / _N_FFT)).astype(np.float32)  # periodic
 
 
-def whisper_log_mel(window: np.ndarray) -> np.ndarray:
-    """(80, 3000) float32: Whisper's log-mel of one 30 s window (samples beyond are cut, missing
-    ones are zeros): centred STFT with reflect padding, log10, floor 8 below the peak, scaled."""
-    audio = np.zeros(WINDOW_SAMPLES, np.float32)
-    audio[:min(len(window), WINDOW_SAMPLES)] = window[:WINDOW_SAMPLES]
+def whisper_log_mel(window: np.ndarray, mel_frames: int = 2 * WINDOW_FRAMES) -> np.ndarray:
+    """(80, mel_frames) float32: the first mel_frames frames of Whisper's log-mel of one 30 s
+    window (samples beyond are cut, missing ones are zeros): centred STFT with reflect padding,
+    log10, floor 8 below the peak, scaled. Only the frames asked for, and those that still reach
+    the audio (the floor depends on them), are computed: the rest of the window is silence, whose
+    frames sit at the bottom and never set the peak, so the result equals the full window's."""
+    reach = -(-(min(len(window), WINDOW_SAMPLES) + _N_FFT // 2) // _MEL_HOP)
+    n = min(max(mel_frames, reach), 2 * WINDOW_FRAMES)
+    length = min(n * _MEL_HOP + _N_FFT // 2, WINDOW_SAMPLES)   # the samples frame n-1 reaches
+    audio = np.zeros(length, np.float32)
+    audio[:min(len(window), length)] = window[:length]
     padded = np.pad(audio, _N_FFT // 2, mode="reflect")
-    frames = np.lib.stride_tricks.sliding_window_view(padded, _N_FFT)[::_MEL_HOP][:-1]
+    frames = np.lib.stride_tricks.sliding_window_view(padded, _N_FFT)[::_MEL_HOP][:n]
     spec = np.fft.rfft(frames * _HANN, axis=1)
     power = (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
     log_spec = np.log10(np.maximum(_FILTERS @ power.T, 1e-10))
-    return ((np.maximum(log_spec, log_spec.max() - 8.0) + 4.0) / 4.0).astype(np.float32)
+    out = (np.maximum(log_spec, log_spec.max() - 8.0) + 4.0) / 4.0
+    return out[:, :mel_frames].astype(np.float32)
 
 
 def _model_path() -> str:
@@ -116,6 +123,6 @@ class WhisperEncoder(WindowedEncoder):
         if len(audio) > WINDOW_SAMPLES:
             raise ValueError(f"a window holds at most {WINDOW_SAMPLES} samples, got {len(audio)}")
         frames = min(num_frames(len(audio)), WINDOW_FRAMES)
-        mel = np.ascontiguousarray(whisper_log_mel(audio)[None, :, :2 * frames])   # 2 mel frames each
+        mel = whisper_log_mel(audio, 2 * frames)[None]   # 2 mel frames to an encoder frame
         out = np.asarray(self._model.encode(self._storage(mel), to_cpu=True))[0]
         return out[:frames].astype(np.float32)
