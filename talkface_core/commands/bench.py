@@ -56,7 +56,6 @@ def _measure(seconds: float, device: str, checkpoint: str | None, repeats: int) 
     from ..model.baselines import jaw_flap
     from ..model.checkpoint import read_state
     from ..model.features import frame_range, log_mel, num_frames
-    from ..model.speech_cache import stream_frames
     from ..model.speech_encoders import open_encoder
 
     device = resolve_device(device)
@@ -89,7 +88,7 @@ def _measure(seconds: float, device: str, checkpoint: str | None, repeats: int) 
     t_encoder = float("nan")
     if cfg.speech_encoder:
         encoder = open_encoder(cfg.speech_encoder, device)
-        t_encoder = best(lambda: stream_frames(encoder, samples))
+        t_encoder = best(lambda: encoder.whole(samples))
     t_torch = float("nan")
     if device == "cpu" and torch_or_none() is not None:
         generate(samples[:16000], device="torch-cpu", checkpoint=checkpoint)

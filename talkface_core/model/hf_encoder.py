@@ -17,11 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .features import HOP, num_frames
+from .features import HOP
 from .speech_stream import SpeechEncoderError, WindowedEncoder
 
 PREFIX = "hf:"
-WINDOW_FRAMES = 1500   # 30 s a call keeps attention memory bounded
+
+
+def stream_name(model_type: str, dims: int) -> str:
+    """What a checkpoint records for a local encoder: its architecture and width."""
+    return f"{PREFIX}{model_type}-{dims}"
 
 
 def _receptive_field(kernels: list[int], strides: list[int]) -> int:
@@ -44,8 +48,6 @@ def model_digest(folder: str | os.PathLike[str]) -> str:
 
 class HFSpeechEncoder(WindowedEncoder):
     """Last hidden state of a local transformers audio model, one 20 ms frame per frame."""
-
-    max_frames = WINDOW_FRAMES
 
     def __init__(self, folder: str | os.PathLike[str], device: str = "cpu") -> None:
         folder = Path(folder)
@@ -72,14 +74,10 @@ class HFSpeechEncoder(WindowedEncoder):
         self._device = device if device.startswith("cuda") else "cpu"   # "cpu"/"torch-cpu": the CPU
         self._model = model.to(self._device).eval()
         self.dims = int(cfg.hidden_size)
-        self.name = f"{PREFIX}{cfg.model_type}-{self.dims}"
+        self.name = stream_name(cfg.model_type, self.dims)
 
-    def window(self, audio: np.ndarray) -> np.ndarray:
-        """(frames of `audio`, dims) float32 for up to 30 s of audio, in one forward pass."""
-        if len(audio) > WINDOW_FRAMES * HOP:
-            raise ValueError(f"a window holds at most {WINDOW_FRAMES * HOP} samples, got {len(audio)}")
-        frames = min(num_frames(len(audio)), WINDOW_FRAMES)
-        x = np.asarray(audio, np.float32)
+    def _encode(self, audio: np.ndarray, frames: int) -> np.ndarray:
+        x = audio
         if self._normalise and len(x):
             x = (x - x.mean()) / np.sqrt(x.var() + 1e-7)   # what its feature extractor does
         x = np.pad(x, (self._pad, self._pad + HOP))

@@ -27,8 +27,7 @@ from ..data.seeding import rng_for
 from .dataset import allows_any_use, split_entries
 from .features import HOP, num_frames
 from .speech_encoders import StreamSpec
-from .speech_stream import WindowedEncoder
-from .whisper_encoder import WINDOW_FRAMES
+from .speech_stream import WINDOW_FRAMES, WindowedEncoder
 
 GAP_FRAMES = 25   # silence between packed clips (0.5 s)
 
@@ -45,13 +44,6 @@ def copy_audio(samples: np.ndarray, seed: int, clip_id: str, k: int) -> np.ndarr
 
 def read_clip(data: Path, clip_id: str) -> np.ndarray:
     return sf.read(str(Path(data) / "clips" / f"{clip_id}.wav"), dtype="float32")[0]
-
-
-def stream_frames(encoder: WindowedEncoder, samples: np.ndarray) -> np.ndarray:
-    """A whole clip alone, in consecutive windows: (num_frames, dims) float32."""
-    total, step = num_frames(len(samples)), encoder.max_frames
-    return np.concatenate([encoder.frames(samples, lo, min(lo + step, total))
-                           for lo in range(0, total, step)])
 
 
 def packs(all_entries: list[dict], data: Path) -> list[list[str]]:
@@ -76,7 +68,7 @@ def packs(all_entries: list[dict], data: Path) -> list[list[str]]:
 
 def _encode_pack(encoder: WindowedEncoder, clips: list[tuple[str, np.ndarray]]) -> dict[str, np.ndarray]:
     if len(clips) == 1:   # a lone clip may be longer than one window
-        return {clips[0][0]: stream_frames(encoder, clips[0][1])}
+        return {clips[0][0]: encoder.whole(clips[0][1])}
     window = np.zeros(WINDOW_FRAMES * HOP, np.float32)   # encoded whole: silence after the last clip
     starts, at = [], 0
     for _, audio in clips:
@@ -114,7 +106,8 @@ def training_features(data: Path, all_entries: list[dict], wanted: Iterable[str]
 
         def clips(k: int) -> list[tuple[str, np.ndarray]]:
             for cid in pack:
-                audio.setdefault(cid, read_clip(data, cid))
+                if cid not in audio:   # the clean clips serve their degraded copies too: read once
+                    audio[cid] = read_clip(data, cid)
             if k < 0:
                 return [(cid, audio[cid]) for cid in pack]
             return [(copy_id(cid, k), copy_audio(audio[cid], seed, cid, k)) for cid in pack]
@@ -144,7 +137,7 @@ def heldout_features(data: Path, clip_ids: Iterable[str], stream: StreamSpec,
             enc = enc or stream.open()
             folder.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
-            np.save(tmp, stream_frames(enc, read_clip(data, cid)).astype(np.float16))
+            np.save(tmp, enc.whole(read_clip(data, cid)).astype(np.float16))
             tmp.replace(path)
         out[cid] = np.load(path)
     return out

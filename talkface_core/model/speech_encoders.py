@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .hf_encoder import PREFIX, HFSpeechEncoder, model_digest
+from .hf_encoder import PREFIX, HFSpeechEncoder, model_digest, stream_name
 from .speech_stream import WindowedEncoder
 from .whisper_encoder import DIMS as WHISPER_DIMS
 from .whisper_encoder import NAME as WHISPER
@@ -37,8 +37,8 @@ def local_spec(folder: str | os.PathLike[str]) -> StreamSpec:
         raise ValueError(f"{folder} is not a transformers model folder (it has no config.json)")
     cfg = json.loads(config.read_text())
     dims = int(cfg["hidden_size"])
-    name = f"{PREFIX}{cfg['model_type']}-{dims}"
-    return StreamSpec(name, dims, f"hf-{model_digest(folder)}", str(folder))
+    key = f"hf-{model_digest(folder)}"
+    return StreamSpec(stream_name(cfg["model_type"], dims), dims, key, str(folder))
 
 
 def known(name: str, dims: int) -> bool:

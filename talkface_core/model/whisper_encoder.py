@@ -28,12 +28,11 @@ import os
 import numpy as np
 
 from ..audio import SAMPLE_RATE
-from .features import HOP, num_frames
-from .speech_stream import SpeechEncoderError, WindowedEncoder
+from .features import HOP
+from .speech_stream import WINDOW_FRAMES, SpeechEncoderError, WindowedEncoder
 
 NAME = "whisper-tiny.en"
 DIMS = 384
-WINDOW_FRAMES = 1500                       # 30 s at 50 Hz: the most one encoder call can see
 WINDOW_SAMPLES = WINDOW_FRAMES * HOP
 _N_FFT, _MEL_HOP, _N_MELS = 400, 160, 80   # Whisper's STFT (100 mel frames a second)
 
@@ -98,7 +97,6 @@ class WhisperEncoder(WindowedEncoder):
 
     name = NAME
     dims = DIMS
-    max_frames = WINDOW_FRAMES
 
     def __init__(self, device: str = "cpu", threads: int = 0) -> None:
         path = _model_path()
@@ -118,11 +116,7 @@ class WhisperEncoder(WindowedEncoder):
             compute_type="int8_float16" if on_gpu else "int8",
             intra_threads=threads or min(os.cpu_count() or 1, 4))
 
-    def window(self, audio: np.ndarray) -> np.ndarray:
-        """(frames of `audio`, 384) float32 for up to 30 s of audio, in one encoder call."""
-        if len(audio) > WINDOW_SAMPLES:
-            raise ValueError(f"a window holds at most {WINDOW_SAMPLES} samples, got {len(audio)}")
-        frames = min(num_frames(len(audio)), WINDOW_FRAMES)
+    def _encode(self, audio: np.ndarray, frames: int) -> np.ndarray:
         mel = whisper_log_mel(audio, 2 * frames)[None]   # 2 mel frames to an encoder frame
         out = np.asarray(self._model.encode(self._storage(mel), to_cpu=True))[0]
         return out[:frames].astype(np.float32)
