@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..evaluate import beats_baselines, evaluate, format_table, save_json
+    from ..training.evaluation import beats_baselines, evaluate, format_table, save_json
     from ..model.checkpoint import default_checkpoint
 
     ckpts = args.ckpt or [default_checkpoint()]
