@@ -98,19 +98,21 @@ def _demo_head():
     bpy.ops.talkface.demo_head()
     mesh = scene.talkface.target
     state["head"] = mesh.name
-    demo = addon_module("demo_head")
     blocks = mesh.data.shape_keys.key_blocks
-    basis = np.array([v.co[:] for v in blocks[0].data]) / demo.SCALE
+    basis = np.array([v.co[:] for v in blocks[0].data])
     keys = {}
     for block in blocks[1:]:
-        co = np.array([v.co[:] for v in block.data]) / demo.SCALE
+        co = np.array([v.co[:] for v in block.data])
         mag = np.linalg.norm(co - basis, axis=1)
-        keys[block.name] = {"max": float(mag.max() * demo.SCALE),
+        keys[block.name] = {"max": float(mag.max()),
                             "centroid": ((basis * mag[:, None]).sum(0) / max(mag.sum(), 1e-12)).tolist()}
+    slots = [m.name for m in mesh.data.materials]
+    iris = [p.vertices[0] for p in mesh.data.polygons if slots[p.material_index] == "TalkFace iris"]
     return {"names": [b.name for b in blocks], "keys": keys, "vertices": len(mesh.data.vertices),
             "mapped": sum(1 for i in mesh.talkface_map if i.target),
             "height_m": mesh.dimensions.z,
-            "landmarks": {"mouth_z": demo.MOUTH_Z, "eye_z": demo.EYE_Z, "eye_x": demo.EYE_X}}
+            "landmarks": {"mouth_z": float(basis[list(mesh["talkface_lip_pair"]), 2].mean()),
+                          "eye_z": float(basis[iris, 2].mean())}}
 
 
 @step("synthetic")
