@@ -156,7 +156,7 @@ def polygon_parts(verts: np.ndarray, topo: Topology) -> np.ndarray:
         parts[span(POLYGONS, ict)] = PARTS.index(part)
     parts[_lips(verts, topo)] = PARTS.index("lips")
     parts[_lash_tips(verts, topo)] = PARTS.index("lash_tips")
-    tongue = topo.polygon_mean(_within(topo.loops, VERTICES["tongue"]).astype(float)) == 1.0
+    tongue = topo.polygon_mean(_within(np.arange(len(verts)), VERTICES["tongue"]).astype(float)) == 1.0
     parts[tongue] = PARTS.index("tongue")  # the ring where it meets the gums stays gum
     first = topo.loops[topo.starts]  # parts never share vertices: a first corner names the part
     centres = topo.polygon_mean(verts)
