@@ -18,6 +18,7 @@ LIGHT_SIZE, LIGHT_WATTS = 1.0, 35.0
 def free_spot(context, lower: np.ndarray, upper: np.ndarray) -> Vector:
     """The 3D cursor, or beside the scene's objects (to +X) if the head's box there would overlap
     one of them. lower/upper: the head's box around its origin."""
+    context.view_layer.update()  # objects placed since the last update (an earlier head) move
     spot = np.array(context.scene.cursor.location)
     boxes = [np.array([o.matrix_world @ Vector(c) for c in o.bound_box])
              for o in context.scene.objects if o.type not in {"CAMERA", "LIGHT"}]
