@@ -48,7 +48,8 @@ def setup_render(scene: bpy.types.Scene, engine: str, size: int) -> None:
     else:
         scene.cycles.samples = 32
         scene.cycles.use_denoising = False
-    transforms = [i.identifier for i in scene.view_settings.bl_rna.properties["view_transform"].enum_items]
+    transforms = [i.identifier
+                  for i in scene.view_settings.bl_rna.properties["view_transform"].enum_items]
     scene.view_settings.view_transform = "AgX" if "AgX" in transforms else "Filmic"
 
 
@@ -106,7 +107,8 @@ def render_generated(scene: bpy.types.Scene, head: bpy.types.Object, args: argpa
              "bilabial": next(p for p in phones if p[2] in ("m", "b", "p"))}
     for name, (start, end, phone) in picks.items():
         scene.frame_set(1 + round((start + end) / 2 * fps))
-        print(render(scene, args.out / f"{args.engine}_generated_{name}.png"), phone, scene.frame_current)
+        path = args.out / f"{args.engine}_generated_{name}.png"
+        print(render(scene, path), phone, scene.frame_current)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ def _mesh(name: str, head: asset.DemoHead) -> bpy.types.Mesh:
     mesh.polygons.foreach_set("material_index", head.parts.astype(np.int32))
     mesh.polygons.foreach_set("use_smooth", np.ones(len(head.totals), bool))
     mesh.update(calc_edges=True)
+    brows = mesh.attributes.new(demo_materials.BROWS, "FLOAT", "POINT")
+    brows.data.foreach_set("value", head.brows.astype(np.float32))
     for part in asset.PARTS:
         mesh.materials.append(demo_materials.material(part))
     return mesh
@@ -56,7 +58,8 @@ def create(context, name: str = "TalkFace Head") -> bpy.types.Object:
     obj["talkface_lip_pair"] = list(head.lip_pair)  # inner upper/lower lip vertex, mid-mouth
     eyes = head.vertices[head.part_vertices("iris")].mean(0)
     mouth = head.vertices[list(head.lip_pair)].mean(0)
-    demo_stage.add_stage(context, obj, collection, Vector((0.0, eyes[1], (eyes[2] + mouth[2]) / 2 + 0.035)))
+    face_centre = Vector((0.0, eyes[1], (eyes[2] + mouth[2]) / 2 + 0.035))  # room for the scalp
+    demo_stage.add_stage(context, obj, collection, face_centre)
     for other in context.view_layer.objects:
         other.select_set(False)
     obj.select_set(True)

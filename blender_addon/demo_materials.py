@@ -21,8 +21,8 @@ class Look:
 
 
 LOOKS: dict[str, Look] = {
-    "skin": Look((0.58, 0.36, 0.27), 0.5, subsurface=0.2),
-    "lips": Look((0.45, 0.17, 0.15), 0.35, subsurface=0.2),
+    "skin": Look((0.5, 0.3, 0.22), 0.5, subsurface=0.2),
+    "lips": Look((0.42, 0.13, 0.12), 0.35, subsurface=0.2),
     "mouth": Look((0.22, 0.04, 0.04), 0.45),
     "gums": Look((0.52, 0.16, 0.15), 0.35, subsurface=0.1),
     "tongue": Look((0.48, 0.14, 0.13), 0.4, subsurface=0.1),
@@ -38,6 +38,10 @@ LOOKS: dict[str, Look] = {
 }
 
 
+BROWS = "brows"  # the mesh attribute (0..1) where the skin is eyebrow
+BROW_COLOUR = (0.06, 0.04, 0.028)
+
+
 def material(part: str) -> bpy.types.Material:
     """The part's material, made on first use and shared by every demo head after."""
     name = f"TalkFace {part}"
@@ -46,7 +50,7 @@ def material(part: str) -> bpy.types.Material:
         return mat
     look = LOOKS[part]
     mat = bpy.data.materials.new(name)
-    mat.diffuse_color = (*look.colour, max(look.alpha, 0.0))
+    mat.diffuse_color = (*look.colour, look.alpha)
     mat.roughness = look.roughness
     if not mat.node_tree:  # Blender 5.0 materials always have nodes; older ones need asking
         mat.use_nodes = True
@@ -60,7 +64,23 @@ def material(part: str) -> bpy.types.Material:
         bsdf.inputs["Subsurface Scale"].default_value = 0.003  # metres: skin scatters millimetres
     if look.alpha < 1.0:
         _see_through(mat, bsdf, look)
+    if part == "skin":
+        _eyebrows(mat, bsdf, look)
     return mat
+
+
+def _eyebrows(mat: bpy.types.Material, bsdf, look: Look) -> None:
+    """Base colour: skin, shading into brow hair where the BROWS attribute says (Eevee, Cycles;
+    Workbench shows the plain skin colour)."""
+    nodes, links = mat.node_tree.nodes, mat.node_tree.links
+    brows = nodes.new("ShaderNodeAttribute")
+    brows.attribute_name = BROWS
+    mix = nodes.new("ShaderNodeMix")
+    mix.data_type = "RGBA"
+    mix.inputs["A"].default_value = (*look.colour, 1.0)
+    mix.inputs["B"].default_value = (*BROW_COLOUR, 1.0)
+    links.new(brows.outputs["Fac"], mix.inputs["Factor"])
+    links.new(mix.outputs["Result"], bsdf.inputs["Base Color"])
 
 
 def _see_through(mat: bpy.types.Material, bsdf, look: Look) -> None:

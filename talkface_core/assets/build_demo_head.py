@@ -3,8 +3,8 @@
     python -m talkface_core.assets.build_demo_head --blend ../shared/data/heads/ict_arkit.blend
 
 Needs bpy (Blender as a Python module) only to read the .blend. Adds what ICT lacks (materials by
-part, eyeballs that turn with eyeLook*, tongueOut), converts centimetres/Y-up to metres/Z-up and
-writes the keys sparse and quantised (talkface_core/assets/demo_head.py has the format).
+part, eyebrows, eyeballs that turn with eyeLook*, tongueOut), converts centimetres/Y-up to
+metres/Z-up and writes the keys sparse and quantised (talkface_core/assets/demo_head.py has the format).
 """
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ def read_blend(path: Path) -> tuple[np.ndarray, Topology, dict[str, np.ndarray]]
     blocks = mesh.shape_keys.key_blocks
     rest = flat(blocks[0].data, "co", np.float64, 3)
     keys = {b.name: flat(b.data, "co", np.float64, 3) - rest for b in blocks[1:]}
-    topo = Topology(flat(mesh.loops, "vertex_index", np.int64), flat(mesh.polygons, "loop_total", np.int64))
+    topo = Topology(flat(mesh.loops, "vertex_index", np.int64),
+                    flat(mesh.polygons, "loop_total", np.int64))
     return rest, topo, keys
 
 
@@ -51,7 +52,8 @@ def lip_pair(verts: np.ndarray, topo: Topology, jaw_open: np.ndarray) -> tuple[i
     face = ict_parts.span(ict_parts.VERTICES, "face")
     near = face[(np.abs(verts[face, 0]) < 1e-4) & (verts[face, 2] > verts[seam, 2].max())
                 & (np.abs(verts[face, 1] - verts[seam, 1].mean()) < 1.0)]
-    carried = np.linalg.norm(jaw_open[near], axis=1) > 0.5 * np.linalg.norm(jaw_open[near], axis=1).max()
+    moves = np.linalg.norm(jaw_open[near], axis=1)
+    carried = moves > 0.5 * moves.max()
     upper, lower = near[~carried], near[carried]
     gaps = np.linalg.norm(verts[upper][:, None] - verts[lower][None], axis=2)
     i, j = np.unravel_index(np.argmin(gaps), gaps.shape)
@@ -73,7 +75,7 @@ def convert(verts: np.ndarray, topo: Topology, keys: dict[str, np.ndarray], out:
     deltas["tongueOut"] = ict_shapes.tongue_out(verts)
     ict_shapes.only_their_parts(deltas)
     parts = ict_parts.polygon_parts(verts, topo)
-    save(out, to_blender(verts), topo.loops, topo.totals, parts,
+    save(out, to_blender(verts), topo.loops, topo.totals, parts, ict_parts.brows(verts),
          {name: to_blender(d) for name, d in deltas.items()}, lip_pair(verts, topo, keys["jawOpen"]))
 
 

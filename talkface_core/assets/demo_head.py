@@ -7,6 +7,7 @@ ict_head.npz (the ICT FaceKit head, MIT: LICENSE-ICT-FaceKit.txt beside it) is w
     totals        (P,) uint8      corners per polygon
     parts         (P,) uint8      each polygon's material: an index into part_names (PARTS)
     part_names    (M,) str
+    brows         (N,) uint8      how much the skin is eyebrow there, 0..255
     key_names     (52,) str       the ARKit shape keys, in ARKit order
     key_starts    (53,) int64     key k's entries are key_starts[k]:key_starts[k + 1]
     key_vertices  (E,) uint16     the vertex an entry moves (only those moving > MIN_MOVE)
@@ -36,6 +37,7 @@ class DemoHead:
     loops: np.ndarray
     totals: np.ndarray
     parts: np.ndarray
+    brows: np.ndarray  # (N,) 0..1
     keys: dict[str, tuple[np.ndarray, np.ndarray]]  # name -> (vertex indices, (n, 3) metres)
     lip_pair: tuple[int, int]
 
@@ -70,12 +72,15 @@ def load(path: Path = ASSET) -> DemoHead:
                             deltas[starts[k]:starts[k + 1]].astype(np.float32) * scales[k])
                 for k, name in enumerate(z["key_names"])}
         return DemoHead(z["vertices"], z["loops"].astype(np.int64), z["totals"].astype(np.int64),
-                        z["parts"], keys, (int(z["lip_pair"][0]), int(z["lip_pair"][1])))
+                        z["parts"], z["brows"] / np.float32(255), keys,
+                        (int(z["lip_pair"][0]), int(z["lip_pair"][1])))
 
 
 def save(path: Path, vertices: np.ndarray, loops: np.ndarray, totals: np.ndarray, parts: np.ndarray,
-         deltas: Mapping[str, np.ndarray], lip_pair: tuple[int, int]) -> None:
+         brows: np.ndarray, deltas: Mapping[str, np.ndarray], lip_pair: tuple[int, int]) -> None:
     """Write the asset: deltas (name -> (N, 3) metres) become sparse int16 entries."""
+    if len(vertices) > 65536:
+        raise ValueError("loops are stored as uint16: at most 65536 vertices")
     starts, index, quantised, scales = [0], [], [], []
     for moves in deltas.values():
         moving = np.nonzero(np.linalg.norm(moves, axis=1) > MIN_MOVE)[0]
@@ -87,6 +92,7 @@ def save(path: Path, vertices: np.ndarray, loops: np.ndarray, totals: np.ndarray
     np.savez_compressed(
         path, vertices=vertices.astype(np.float32), loops=loops.astype(np.uint16),
         totals=totals.astype(np.uint8), parts=parts.astype(np.uint8), part_names=np.array(PARTS),
+        brows=np.round(np.clip(brows, 0, 1) * 255).astype(np.uint8),
         key_names=np.array(list(deltas)), key_starts=np.array(starts, np.int64),
         key_vertices=np.concatenate(index).astype(np.uint16),
         key_deltas=np.concatenate(quantised).reshape(-1, 3), key_scales=np.array(scales, np.float32),

@@ -3,7 +3,8 @@
 ICT FaceKit is one mesh whose parts lie in fixed index ranges (its README). Some parts need
 splitting for materials and shapes, here by geometry alone (the asset has no textures or UVs):
 the lips out of the face (edge rings around the mouth), cornea, iris and pupil out of the
-eyeballs (distance from the eye's axis), the tips of the lash cards from their roots. Coordinates are ICT's own: centimetres, Y up, the face towards +Z.
+eyeballs (distance from the eye's axis), the tips of the lash cards from their roots; and where
+the skin is eyebrow. Coordinates are ICT's own: centimetres, Y up, the face towards +Z.
 """
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ IRIS_RADIUS, PUPIL_RADIUS = 0.6, 0.2  # cm from the eye's axis (ICT's iris disc 
 # ICT's lash cards want an alpha texture; untextured, only the roots of the upper ones read as
 # lashes (cm from the lid; the upper cards reach 0.9), the lower ones as a grey band (hidden).
 LASH_ROOTS = {"upper": 0.3, "lower": 0.0}
+# Eyebrows, a shade painted on the skin (ICT has them only in its textures): a band above each
+# eye, given by (|x|, centre height, half thickness) at its inner end, peak and tail (cm).
+BROW = ((1.2, 5.35, 0.5), (4.0, 5.75, 0.4), (5.7, 5.2, 0.15))
 
 
 def span(ranges: dict[str, tuple[int, int]], name: str) -> np.ndarray:
@@ -82,7 +86,6 @@ class Topology:
 class Eye:
     centre: np.ndarray  # (3,) the eyeball's centre of rotation
     axis: np.ndarray    # (3,) unit gaze direction at rest
-    radius: float
 
     def radial(self, points: np.ndarray) -> np.ndarray:
         """Distance of points from the gaze axis (only meaningful in front of the centre)."""
@@ -93,10 +96,10 @@ class Eye:
         return (points - self.centre) @ self.axis
 
 
-def _fit_sphere(points: np.ndarray) -> tuple[np.ndarray, float]:
+def _sphere_centre(points: np.ndarray) -> np.ndarray:
+    """Least-squares sphere through the points: its centre."""
     a = np.c_[2 * points, np.ones(len(points))]
-    sol = np.linalg.lstsq(a, (points ** 2).sum(axis=1), rcond=None)[0]
-    return sol[:3], float(np.sqrt(sol[3] + sol[:3] @ sol[:3]))
+    return np.linalg.lstsq(a, (points ** 2).sum(axis=1), rcond=None)[0][:3]
 
 
 def eyes(verts: np.ndarray) -> dict[str, Eye]:
@@ -106,21 +109,22 @@ def eyes(verts: np.ndarray) -> dict[str, Eye]:
     for side in ("left", "right"):
         sclera = verts[span(VERTICES, f"sclera_{side}")]
         iris = verts[np.setdiff1d(span(VERTICES, f"eyeball_{side}"), span(VERTICES, f"sclera_{side}"))]
-        centre, radius = _fit_sphere(sclera)
+        centre = _sphere_centre(sclera)
         axis = np.array([0.0, 0.0, 1.0])
         for _ in range(4):  # refit without the cornea, re-aim at the iris disc
             unit = (sclera - centre) / np.linalg.norm(sclera - centre, axis=1, keepdims=True)
-            centre, radius = _fit_sphere(sclera[unit @ axis < np.cos(np.radians(45))])
+            centre = _sphere_centre(sclera[unit @ axis < np.cos(np.radians(45))])
             unit = (iris - centre) / np.linalg.norm(iris - centre, axis=1, keepdims=True)
             axis = iris[unit @ axis > np.cos(np.radians(30))].mean(axis=0) - centre
             axis /= np.linalg.norm(axis)
-        out[side] = Eye(centre, axis, radius)
+        out[side] = Eye(centre, axis)
     return out
 
 
 def inner_lip_line(topo: Topology) -> np.ndarray:
     """The vertices where the face meets the mouth socket: the lips' inner edge."""
-    return np.intersect1d(topo.vertices_of(span(POLYGONS, "face")), topo.vertices_of(span(POLYGONS, "mouth")))
+    return np.intersect1d(topo.vertices_of(span(POLYGONS, "face")),
+                          topo.vertices_of(span(POLYGONS, "mouth")))
 
 
 def _lips(verts: np.ndarray, topo: Topology) -> np.ndarray:
@@ -133,6 +137,19 @@ def _lips(verts: np.ndarray, topo: Topology) -> np.ndarray:
     lips = np.zeros(len(topo.totals), bool)
     lips[face] = np.maximum.reduceat(rings[topo.loops], topo.starts)[face] <= LIP_RINGS
     return lips
+
+
+def brows(verts: np.ndarray) -> np.ndarray:
+    """How much each vertex is eyebrow (0..1): a soft band above each eye, on the face only."""
+    x, y = np.abs(verts[:, 0]), verts[:, 1]
+    (x0, y0, t0), (x1, y1, t1), (x2, y2, t2) = BROW
+    across = (np.abs(y - np.interp(x, [x0, x1, x2], [y0, y1, y2]))
+              / np.interp(x, [x0, x1, x2], [t0, t1, t2]))
+    along = np.clip(np.minimum(x - x0, x2 - x) / 0.4, 0.0, 1.0)  # the ends fade over 4 mm
+    weight = np.clip(2.0 - 2.0 * across, 0.0, 1.0) * along * (verts[:, 2] > 6.0)
+    out = np.zeros(len(verts))
+    out[span(VERTICES, "face")] = weight[span(VERTICES, "face")]
+    return out
 
 
 def _lash_tips(verts: np.ndarray, topo: Topology) -> np.ndarray:
@@ -158,7 +175,7 @@ def polygon_parts(verts: np.ndarray, topo: Topology) -> np.ndarray:
     parts[_lash_tips(verts, topo)] = PARTS.index("lash_tips")
     tongue = topo.polygon_mean(_within(np.arange(len(verts)), VERTICES["tongue"]).astype(float)) == 1.0
     parts[tongue] = PARTS.index("tongue")  # the ring where it meets the gums stays gum
-    first = topo.loops[topo.starts]  # parts never share vertices: a first corner names the part
+    first = topo.loops[topo.starts]  # eyeball pieces share no vertices: a first corner names one
     centres = topo.polygon_mean(verts)
     for side, eye in eyes(verts).items():
         ball = np.nonzero(_within(first, VERTICES[f"eyeball_{side}"]))[0]
@@ -167,7 +184,7 @@ def polygon_parts(verts: np.ndarray, topo: Topology) -> np.ndarray:
         parts[ball] = PARTS.index("sclera")
         parts[ball[sclera & (forward > 0) & (radial < IRIS_RADIUS)]] = PARTS.index("cornea")
         # The iris mesh is a ball inside the sclera, its front disc holed for the pupil: what
-        # shows through the hole (and the disc's rim) is pupil, the rest iris.
+        # shows through the hole is pupil, the rest iris.
         parts[ball[~sclera]] = PARTS.index("iris")
         parts[ball[~sclera & (radial < PUPIL_RADIUS)]] = PARTS.index("pupil")
     return parts

@@ -42,7 +42,8 @@ def test_asset_is_compact_complete_and_carries_its_license(head: DemoHead) -> No
     assert list(head.keys) == list(ARKIT_NAMES)
     assert set(np.unique(head.parts)) == set(range(len(PARTS)))  # every material is used
     notice = (ASSET.parent / "LICENSE-ICT-FaceKit.txt").read_text()
-    assert "MIT License" in notice and "Copyright (c) 2020 USC Institute for Creative Technologies" in notice
+    assert "MIT License" in notice
+    assert "Copyright (c) 2020 USC Institute for Creative Technologies" in notice
 
 
 def test_head_stands_in_blender_axes_at_human_size(head: DemoHead) -> None:
@@ -77,6 +78,12 @@ def test_parts_sit_where_a_face_has_them(head: DemoHead) -> None:
     # the tongue lies behind the lower front teeth, above the floor of the mouth
     assert v[r["tongue"], 1].min() > v[r["lower_teeth"], 1].min()
     assert np.isin(r["tongue"], r["gums"]).mean() < 0.1
+    # eyebrows: a shade on the skin above each eye, nowhere else
+    brow = np.nonzero(head.brows > 0.5)[0]
+    assert np.isin(brow, head.part_vertices("skin")).all()
+    eyes_z = v[head.part_vertices("iris"), 2].mean()
+    assert 0.01 < (v[brow, 2] - eyes_z).min() and (v[brow, 2] - eyes_z).max() < 0.03
+    assert (v[brow, 0] > 0).sum() == (v[brow, 0] < 0).sum() > 30
 
 
 def test_eye_look_keys_turn_the_eyeballs_rigidly(head: DemoHead) -> None:
