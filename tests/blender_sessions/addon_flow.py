@@ -281,7 +281,7 @@ def _export():
         t = np.arange(72)[:, None] / 24.0
         weights = 0.5 + 0.5 * np.sin(2 * np.pi * (1 + np.arange(52)[None] / 26) * t)
         addon_module("lipsync").apply_result(scene, mesh, clip, Animation(ARKIT_NAMES, 24.0, weights))
-    mesh.modifiers["Subdivision"].show_viewport = True  # must not drop the shape keys on export
+    mesh.modifiers.new("Subdivision", "SUBSURF")  # must not drop the shape keys on export
     # A rigged head: the target is the armature; the add-on finds its child mesh.
     rig = bpy.data.objects.new("Rig", bpy.data.armatures.new("Rig"))
     scene.collection.objects.link(rig)
