@@ -41,7 +41,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> dict:
     long_speech = tmp / "long.wav"
     run_tool("sox", *([speech] * 8), long_speech)
     results = run_session("addon_flow.py", tmp, zip=build_zip(tmp), speech=speech,
-                          long_speech=long_speech, fbx=tmp / "export" / "head.fbx")
+                          long_speech=long_speech, fbx=tmp / "export" / "head.fbx", timeout=480)
     results["phones"] = phones
     results["tmp"] = str(tmp)
     return results
