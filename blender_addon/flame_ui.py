@@ -6,9 +6,9 @@ import bpy
 from bpy.props import StringProperty
 from bpy_extras.io_utils import ImportHelper
 
-from talkface_core.flame import FlameError, load_flame
+from talkface_core.flame.model import FlameError, load_flame
 
-from . import flame_head, flame_rig, rig
+from . import flame_head, flame_rig, head_rig
 
 
 class TALKFACE_OT_flame_head(bpy.types.Operator, ImportHelper):
@@ -47,7 +47,7 @@ class TALKFACE_PT_flame(bpy.types.Panel):
     def draw(self, context):
         layout = self.layout
         layout.operator("talkface.flame_head", icon="USER")
-        mesh = rig.resolve_mesh(context.scene.talkface.target)
+        mesh = head_rig.resolve_mesh(context.scene.talkface.target)
         if mesh is None:
             return
         if flame_rig.is_flame_rig(mesh):
@@ -58,12 +58,12 @@ class TALKFACE_PT_flame(bpy.types.Panel):
             layout.label(text="Target is not a FLAME rig (no Exp000.. keys and jaw)")
 
 
-CLASSES = (TALKFACE_OT_flame_head, TALKFACE_PT_flame)
+_register_classes, _unregister_classes = bpy.utils.register_classes_factory(
+    (TALKFACE_OT_flame_head, TALKFACE_PT_flame))
 
 
 def register() -> None:
-    for cls in CLASSES:
-        bpy.utils.register_class(cls)
+    _register_classes()
     # Stored as the ID property flame_rig reads, so heads keep their model file in the .blend.
     setattr(bpy.types.Object, flame_rig.MODEL_PROP, StringProperty(
         name="FLAME model", subtype="FILE_PATH",
@@ -77,5 +77,4 @@ def register() -> None:
 def unregister() -> None:
     delattr(bpy.types.Object, flame_rig.LANDMARKS_PROP)
     delattr(bpy.types.Object, flame_rig.MODEL_PROP)
-    for cls in reversed(CLASSES):
-        bpy.utils.unregister_class(cls)
+    _unregister_classes()

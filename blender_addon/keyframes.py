@@ -1,12 +1,13 @@
-"""Write animation channels onto shape keys as one Action, in bulk.
+"""Write animation curves as one new Action, in bulk: one writer for shape-key actions (a Key's
+`key_blocks["..."].value`) and bone actions (an Object's `pose.bones["..."].rotation_euler`).
 
-Generic: any channel names (ARKit-52, FLAME expressions, ...) go to the shape keys a mapping names.
 Each F-Curve gets all its keys with one keyframe_points.add and one foreach_set per attribute:
 per-key keyframe_insert calls are two orders of magnitude slower on long clips (bench/).
 """
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import bpy
 import numpy as np
@@ -16,38 +17,57 @@ from . import compat
 _LINEAR = 1  # BEZT_IPO_LIN: one key per frame, so linear is exact and needs no handles
 
 
+@dataclass(frozen=True)
+class Curve:
+    data_path: str
+    index: int
+    values: np.ndarray   # (frames,), one key per frame from the action's first frame
+
+
+def quoted(name: str) -> str:
+    """A name as it goes between the quotes of an RNA path (key_blocks["..."])."""
+    return name.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def shape_key_path(key_name: str) -> str:
-    escaped = key_name.replace("\\", "\\\\").replace('"', '\\"')
-    return f'key_blocks["{escaped}"].value'
+    return f'key_blocks["{quoted(key_name)}"].value'
 
 
-def write_action(key: bpy.types.Key, action_name: str, channels: Sequence[str], weights: np.ndarray,
-                 frame_start: int, mapping: Mapping[str, Sequence[str]]) -> bpy.types.Action:
-    """A new Action with one key per frame (frame_start + i) per mapped shape key.
+def write_action(name: str, id_type: str, curves: Sequence[Curve], frame_start: int) -> bpy.types.Action:
+    """A new Action for datablocks of `id_type` ("KEY", "OBJECT") holding `curves`, keyed on
+    frames frame_start, frame_start + 1, ..."""
+    action = bpy.data.actions.new(name)
+    if not compat.LAYERED_ACTIONS:  # (on 4.4+ this would add a stray "Legacy Slot")
+        action.id_root = id_type
+    fcurves = compat.new_fcurves(action, id_type, name)
+    for curve in curves:
+        count = len(curve.values)
+        co = np.empty((count, 2), dtype=np.float32)
+        co[:, 0] = frame_start + np.arange(count, dtype=np.float32)
+        co[:, 1] = curve.values
+        fc = fcurves.new(curve.data_path, index=curve.index)
+        points = fc.keyframe_points
+        points.add(count)
+        points.foreach_set("co", co.ravel())
+        points.foreach_set("interpolation", np.full(count, _LINEAR, dtype=np.int32))
+        fc.update()
+    return action
 
-    weights: (frames, channels) at the scene frame rate. Channels mapped to nothing, and shape keys
-    the mesh lacks, are left out: the caller reports them, this never fails on a partial rig.
-    """
+
+def shape_key_curves(key: bpy.types.Key, channels: Sequence[str], weights: np.ndarray,
+                     mapping: Mapping[str, Sequence[str]]) -> list[Curve]:
+    """One curve per mapped shape key the mesh has. weights: (frames, channels) at the scene
+    rate. Channels mapped to nothing, and shape keys the mesh lacks, are left out: the caller
+    reports them, so a partial rig never fails."""
     weights = np.asarray(weights, dtype=np.float32)
     if weights.ndim != 2 or weights.shape[1] != len(channels):
         raise ValueError(f"weights must be (frames, {len(channels)}), got {weights.shape}")
-    action = bpy.data.actions.new(action_name)
-    if not compat.LAYERED_ACTIONS:  # (on 4.4+ this would add a stray "Legacy Slot")
-        action.id_root = "KEY"
-    fcurves = compat.new_fcurves(action, "KEY", action_name)
-    count = weights.shape[0]
-    co = np.empty((count, 2), dtype=np.float32)
-    co[:, 0] = frame_start + np.arange(count, dtype=np.float32)
-    interpolation = np.full(count, _LINEAR, dtype=np.int32)
-    for index, channel in enumerate(channels):
-        for target in mapping.get(channel, ()):
-            if target not in key.key_blocks:
-                continue
-            fc = fcurves.new(shape_key_path(target), index=0)
-            co[:, 1] = weights[:, index]
-            points = fc.keyframe_points
-            points.add(count)
-            points.foreach_set("co", co.ravel())
-            points.foreach_set("interpolation", interpolation)
-            fc.update()
-    return action
+    return [Curve(shape_key_path(target), 0, weights[:, index])
+            for index, channel in enumerate(channels)
+            for target in mapping.get(channel, ()) if target in key.key_blocks]
+
+
+def bone_rotation_curves(bone_name: str, euler: np.ndarray) -> list[Curve]:
+    """The three rotation_euler curves of a pose bone, from (frames, 3) radians."""
+    path = f'pose.bones["{quoted(bone_name)}"].rotation_euler'
+    return [Curve(path, axis, np.asarray(euler[:, axis], np.float32)) for axis in range(3)]

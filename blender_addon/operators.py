@@ -10,12 +10,22 @@ from bpy_extras.io_utils import ExportHelper, ImportHelper
 
 from talkface_core.blendshapes import ARKIT_NAMES
 
-from . import demo_head, fbx_export, flame_rig, lipsync, properties, rig
-from .generation import Job
+from . import apply, clip_requests, demo_head, fbx_export, flame_rig, head_rig, properties
+from .job import Job
 
 
 def _settings(context):
     return context.scene.talkface
+
+
+def _target_mesh(op: bpy.types.Operator, context) -> bpy.types.Object | None:
+    """The scene's target head mesh, or None after reporting what is wrong with it (the caller
+    then cancels)."""
+    try:
+        return head_rig.check_target(_settings(context).target)
+    except ValueError as exc:
+        op.report({"ERROR"}, str(exc))
+        return None
 
 
 def _report_mapping(op, mapped: int, unmapped: list[str], total: int) -> None:
@@ -37,10 +47,8 @@ class TALKFACE_OT_detect_rig(bpy.types.Operator):
         return _settings(context).target is not None
 
     def execute(self, context):
-        try:
-            mesh = lipsync.check_target(_settings(context).target)
-        except ValueError as exc:
-            self.report({"ERROR"}, str(exc))
+        mesh = _target_mesh(self, context)
+        if mesh is None:
             return {"CANCELLED"}
         if flame_rig.is_flame_rig(mesh):
             # FLAME output keys Exp000.. and the jaw by name: an ARKit mapping would go unused.
@@ -50,7 +58,7 @@ class TALKFACE_OT_detect_rig(bpy.types.Operator):
                 self.report({"WARNING"}, "Choose its FLAME model file (TalkFace > FLAME > Model "
                                          "file) before generating")
             return {"FINISHED"}
-        mapped, unmapped = rig.detect(mesh, mesh, ARKIT_NAMES)
+        mapped, unmapped = head_rig.detect(mesh, mesh, ARKIT_NAMES)
         _report_mapping(self, mapped, unmapped, len(ARKIT_NAMES))
         return {"FINISHED"}
 
@@ -137,13 +145,12 @@ class TALKFACE_OT_generate(bpy.types.Operator):
         device = prefs.device if prefs else "auto"
         clips = (list(settings.clips) if self.scope == "ALL"
                  else [settings.clips[settings.clip_index]])
+        mesh = _target_mesh(self, context)
+        if mesh is None:
+            return False
+        self._mesh_name = mesh.name
         try:
-            mesh = lipsync.check_target(settings.target)
-            self._mesh_name = mesh.name
-            requests = [lipsync.clip_request(c, context.scene, device) for c in clips]
-            for request in requests:  # a FLAME rig gets FLAME output (flame_rig.py)
-                request.kwargs.update(flame_rig.generate_options(mesh))
-            self._job = Job(requests)
+            self._job = Job([clip_requests.clip_request(c, context.scene, device, mesh) for c in clips])
         except ValueError as exc:
             self.report({"ERROR"}, str(exc))
             return False
@@ -217,12 +224,12 @@ class TALKFACE_OT_generate(bpy.types.Operator):
         if mesh is None or mesh.data.shape_keys is None:
             self.report({"ERROR"}, f'"{self._mesh_name}" was removed while generating')
             return {"CANCELLED"}
-        clips = {c.uid: c for c in settings.clips}
+        by_id = {c.uid: c for c in settings.clips}
         for request, anim in job.results:
-            clip = clips.get(request.clip_id)
+            clip = by_id.get(request.clip_id)
             if clip is None:  # removed from the list while it was generating
                 continue
-            skipped = lipsync.apply_result(context.scene, mesh, clip, anim)
+            skipped = apply.apply_result(context.scene, mesh, clip, anim)
             if skipped:
                 self.report({"WARNING"}, f'{clip.name}: {len(skipped)} channels skipped (no shape '
                                          f'key): {", ".join(skipped[:6])}')
@@ -239,7 +246,7 @@ class TALKFACE_OT_demo_head(bpy.types.Operator):
     def execute(self, context):
         head = demo_head.create(context)
         _settings(context).target = head
-        mapped, unmapped = rig.detect(head, head, ARKIT_NAMES)
+        mapped, unmapped = head_rig.detect(head, head, ARKIT_NAMES)
         _report_mapping(self, mapped, unmapped, len(ARKIT_NAMES))
         return {"FINISHED"}
 
@@ -258,26 +265,14 @@ class TALKFACE_OT_export_fbx(bpy.types.Operator, ExportHelper):
         return _settings(context).target is not None
 
     def execute(self, context):
-        try:
-            mesh = lipsync.check_target(_settings(context).target)
-        except ValueError as exc:
-            self.report({"ERROR"}, str(exc))
+        mesh = _target_mesh(self, context)
+        if mesh is None:
             return {"CANCELLED"}
         copied = fbx_export.export(context, mesh, self.filepath)
         self.report({"INFO"}, f"Exported {self.filepath} (+{len(copied)} audio file(s))")
         return {"FINISHED"}
 
 
-CLASSES = (TALKFACE_OT_detect_rig, TALKFACE_OT_clip_add, TALKFACE_OT_clip_remove,
-           TALKFACE_OT_clip_move, TALKFACE_OT_generate, TALKFACE_OT_demo_head,
-           TALKFACE_OT_export_fbx)
-
-
-def register() -> None:
-    for cls in CLASSES:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    for cls in reversed(CLASSES):
-        bpy.utils.unregister_class(cls)
+register, unregister = bpy.utils.register_classes_factory((
+    TALKFACE_OT_detect_rig, TALKFACE_OT_clip_add, TALKFACE_OT_clip_remove, TALKFACE_OT_clip_move,
+    TALKFACE_OT_generate, TALKFACE_OT_demo_head, TALKFACE_OT_export_fbx))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import bpy
 
-from . import flame_rig, rig
+from . import flame_rig, head_rig
 
 
 class TALKFACE_UL_clips(bpy.types.UIList):
@@ -15,7 +15,7 @@ class TALKFACE_UL_clips(bpy.types.UIList):
 
 class TALKFACE_UL_mapping(bpy.types.UIList):
     def draw_item(self, context, layout, _data, item, _icon, _active, _prop):
-        mesh = rig.resolve_mesh(context.scene.talkface.target)
+        mesh = head_rig.resolve_mesh(context.scene.talkface.target)
         row = layout.row(align=True)
         row.label(text=item.channel, icon="CHECKMARK" if item.target else "ERROR")
         if mesh is not None and mesh.data.shape_keys:
@@ -35,8 +35,8 @@ class TALKFACE_PT_main(bpy.types.Panel):
         settings = context.scene.talkface
         layout.operator("talkface.demo_head", icon="USER")
         layout.prop(settings, "target")
-        mesh = rig.resolve_mesh(settings.target)
-        if settings.target is not None and (mesh is None or not rig.shape_key_names(mesh)):
+        mesh = head_rig.resolve_mesh(settings.target)
+        if settings.target is not None and (mesh is None or not head_rig.shape_key_names(mesh)):
             layout.label(text="Target has no shape keys", icon="ERROR")
         layout.operator("talkface.detect_rig", icon="VIEWZOOM")
 
@@ -75,7 +75,7 @@ class TALKFACE_PT_mapping(bpy.types.Panel):
     bl_options = {"DEFAULT_CLOSED"}
 
     def draw(self, context):
-        mesh = rig.resolve_mesh(context.scene.talkface.target)
+        mesh = head_rig.resolve_mesh(context.scene.talkface.target)
         if mesh is None:
             self.layout.label(text="No target")
             return
@@ -90,14 +90,5 @@ class TALKFACE_PT_mapping(bpy.types.Panel):
                                   context.scene.talkface, "map_index", rows=6)
 
 
-CLASSES = (TALKFACE_UL_clips, TALKFACE_UL_mapping, TALKFACE_PT_main, TALKFACE_PT_mapping)
-
-
-def register() -> None:
-    for cls in CLASSES:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    for cls in reversed(CLASSES):
-        bpy.utils.unregister_class(cls)
+register, unregister = bpy.utils.register_classes_factory((
+    TALKFACE_UL_clips, TALKFACE_UL_mapping, TALKFACE_PT_main, TALKFACE_PT_mapping))

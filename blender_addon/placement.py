@@ -6,9 +6,13 @@ touched: the datablock's active action keeps playing on top of the NLA as before
 """
 from __future__ import annotations
 
+import logging
+
 import bpy
 
 from . import compat
+
+log = logging.getLogger(__name__)
 
 TAG = "talkface_clip"  # custom property: the clip id on our actions and sound strips
 
@@ -65,7 +69,7 @@ def place_clip_sound(scene: bpy.types.Scene, filepath: str, clip_id: str, name: 
     try:
         strip = strips.new_sound(name, filepath, channel, int(frame_start))
     except (RuntimeError, TypeError) as exc:
-        print(f"talkface: no sound strip for {name}: {exc}")
+        log.warning("no sound strip for %s: %s", name, exc)
         return None
     strip[TAG] = clip_id
     return strip

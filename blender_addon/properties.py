@@ -8,7 +8,7 @@ import bpy
 from bpy.props import (BoolProperty, CollectionProperty, EnumProperty, FloatProperty, IntProperty,
                        PointerProperty, StringProperty)
 
-from talkface_core.blendshapes import EMOTIONS
+from talkface_core.emotions import EMOTIONS
 
 ADDON_ID = __package__.rpartition(".")[0] or __package__  # the extension's package: bl_ext.<repo>.talkface
 
@@ -84,12 +84,12 @@ def preferences(context) -> TalkFacePreferences | None:
     return addon.preferences if addon else None
 
 
-CLASSES = (TalkFaceClip, TalkFaceMapItem, TalkFaceScene, TalkFacePreferences, TalkFaceProgress)
+_register_classes, _unregister_classes = bpy.utils.register_classes_factory(
+    (TalkFaceClip, TalkFaceMapItem, TalkFaceScene, TalkFacePreferences, TalkFaceProgress))
 
 
 def register() -> None:
-    for cls in CLASSES:
-        bpy.utils.register_class(cls)
+    _register_classes()
     bpy.types.Scene.talkface = PointerProperty(type=TalkFaceScene)
     bpy.types.Object.talkface_map = CollectionProperty(type=TalkFaceMapItem)
     bpy.types.WindowManager.talkface_progress = PointerProperty(type=TalkFaceProgress)
@@ -99,5 +99,4 @@ def unregister() -> None:
     del bpy.types.WindowManager.talkface_progress
     del bpy.types.Object.talkface_map
     del bpy.types.Scene.talkface
-    for cls in reversed(CLASSES):
-        bpy.utils.unregister_class(cls)
+    _unregister_classes()

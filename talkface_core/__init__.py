@@ -1,13 +1,25 @@
-"""talkface engine: audio in, facial animation out. Never imports bpy."""
+"""talkface engine: audio in, facial animation out. Never imports bpy.
+
+`from talkface_core import generate, GenerationRequest` works without loading the engine: the
+names resolve on first use (module __getattr__), so importing the package stays cheap.
+"""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-__all__ = ["generate"]
+if TYPE_CHECKING:
+    from .pipeline import generate
+    from .request import ARKIT, FlameOutput, GenerationRequest, RequestError
+
+__all__ = ["ARKIT", "FlameOutput", "GenerationRequest", "RequestError", "generate"]
+
+_LAZY = {"generate": "pipeline", "GenerationRequest": "request", "FlameOutput": "request",
+         "RequestError": "request", "ARKIT": "request"}
 
 
-def generate(*args: Any, **kwargs: Any):  # noqa: ANN201 - returns talkface_core.animation.Animation
-    """Audio to Animation; see talkface_core.inference.generate (imported lazily: torch is heavy)."""
-    from .inference import generate as _generate
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-    return _generate(*args, **kwargs)
+    return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)

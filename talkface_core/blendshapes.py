@@ -59,9 +59,6 @@ MIRROR_PAIRS: tuple[tuple[str, str], ...] = tuple(
 MIRROR_INDEX: tuple[int, ...] = tuple(ARKIT_INDEX[MIRROR[n]] for n in ARKIT_NAMES)
 assert all(m in ARKIT_INDEX for m in MIRROR.values())
 
-EMOTIONS: tuple[str, ...] = ("neutral", "happy", "sad", "angry", "fear", "disgust", "surprise")
-"""Emotion classes the generator knows, in its one-hot order; "auto" at inference reads the voice."""
-
 
 def indices(names: tuple[str, ...] | list[str]) -> list[int]:
     """Positions of ARKit names in the canonical order (KeyError names the unknown one)."""

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import shlex
 import sys
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("generate", "audio file -> blendshape animation (json/csv/npz)"),
     "train": ("train", "train the generator on a corpus"),
     "evaluate": ("evaluate", "metrics of a checkpoint on held-out clips, with baselines"),
+    "flame-mapping": ("flame_mapping", "ARKit -> FLAME mapping of a FLAME model, with its residuals"),
     "bench": ("bench", "speed and memory benchmark"),
     "data": ("data", "build the training corpus (talkface data build ...)"),
     "build-extension": ("build_extension", "build the installable Blender extension zip"),
@@ -30,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
                                          description=COMMANDS[first.command][1])
     module.add_arguments(cmd_parser)
     args = cmd_parser.parse_args(argv[1:])
+    args.command_line = shlex.join(["talkface", *argv])  # recorded by commands that make files
     return int(module.run(args) or 0)
 
 

@@ -52,10 +52,11 @@ def speechlike(seconds: float, seed: int = 0) -> np.ndarray:
 
 
 def _measure(seconds: float, device: str, checkpoint: str | None, repeats: int) -> dict:
-    from ..inference import generate, resolve_device, torch_or_none
-    from ..model.baselines import jaw_flap
+    from ..devices import resolve_device, torch_or_none
+    from ..pipeline import generate
+    from ..training.baselines import jaw_flap
     from ..model.checkpoint import read_state
-    from ..model.features import frame_range, log_mel, num_frames
+    from ..model.log_mel import frame_range, log_mel, num_frames
     from ..model.speech_encoders import open_encoder
 
     device = resolve_device(device)

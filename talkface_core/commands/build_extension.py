@@ -46,7 +46,6 @@ MANIFEST = REPO / "blender_manifest.toml"
 
 # Blender ships these in its own Python: bundling them breaks Blender's copy.
 PROVIDED_BY_BLENDER = {"numpy"}
-HEAVY = {"torch"}  # bundled only with --with-torch
 
 def _mac(arch: str) -> list[str]:
     return [f"macosx_{v}_0_{a}" for v in (14, 13, 12, 11) for a in (arch, "universal2")]
@@ -181,26 +180,29 @@ def core_files() -> list[Path]:
     return sorted(files | {p for g in globs for p in CORE.glob(g) if p.is_file()})
 
 
-def _core_requirements() -> list[Requirement]:
-    return [Requirement(r) for r in _pyproject()["project"]["dependencies"]]
+def _core_requirements(with_torch: bool) -> list[Requirement]:
+    """The runtime dependencies, plus the `gpu` extra (PyTorch) with --with-torch."""
+    project = _pyproject()["project"]
+    extra = project["optional-dependencies"]["gpu"] if with_torch else []
+    return [Requirement(r) for r in [*project["dependencies"], *extra]]
 
 
 def dependency_closure(platforms: list[str], with_torch: bool) -> dict[str, list[str]]:
     """Per platform, the requirement strings of every package the core needs there (declared
     specifiers, markers evaluated for that platform; the dependencies of each package read from
     its installed metadata), minus what Blender provides. pip picks the newest matching wheel."""
-    skip = PROVIDED_BY_BLENDER | (set() if with_torch else HEAVY)
+
     result = {}
     for platform in platforms:
         env = {**PLATFORMS[platform][1], "python_version": PYTHON, "python_full_version": PYTHON + ".0",
                "implementation_name": "cpython", "platform_python_implementation": "CPython",
                "extra": ""}
         wanted: dict[str, str] = {}
-        todo = list(_core_requirements())
+        todo = _core_requirements(with_torch)
         while todo:
             req = todo.pop()
             name = canonicalize_name(req.name)
-            if name in skip or name in wanted or (req.marker and not req.marker.evaluate(env)):
+            if name in PROVIDED_BY_BLENDER or name in wanted or (req.marker and not req.marker.evaluate(env)):
                 continue
             wanted[name] = f"{name}{req.specifier}"
             try:

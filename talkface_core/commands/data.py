@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=1))
         return 0
     if args.action == "compare":
-        from talkface_core.data.compare import compare_dir
+        from talkface_core.training.real_video import compare_dir
         rows = compare_dir(args.talkvid)
         for row in rows:
             print(json.dumps(row))

@@ -1,22 +1,26 @@
-"""`talkface generate AUDIO -o OUT.{json,csv,npz}`: one audio file -> animation file."""
+"""`talkface generate AUDIO -o OUT.{json,csv,npz}`: one audio file -> animation file.
+
+Every option and the output path are checked before any audio is read or model loaded, so a typo
+costs a moment, not a whole generation; the file is written atomically."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from ..blendshapes import EMOTIONS
+from ..emotions import AUTO, EMOTIONS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("audio", type=Path, help="speech recording (wav, flac, ogg, mp3)")
     parser.add_argument("-o", "--output", type=Path, required=True,
                         help="output file: .json (talkface), .csv (Live Link Face) or .npz")
-    parser.add_argument("--emotion", default="neutral", choices=(*EMOTIONS, "auto"),
+    parser.add_argument("--emotion", default="neutral", choices=(*EMOTIONS, AUTO),
                         help="expression to animate; 'auto' reads it from the voice")
     parser.add_argument("--intensity", type=float, default=0.5, help="0 (neutral face) .. 1")
     parser.add_argument("--style", type=int, default=0, help="speaking style id (0 = generic)")
-    parser.add_argument("--fps", type=float, default=24.0, help="frame rate of the output")
+    parser.add_argument("--fps", type=float, default=24.0, help="frame rate of the output (1-240)")
     parser.add_argument("--smoothing", type=float, default=0.0, help="0 (off) .. 1")
     parser.add_argument("--no-blinks", action="store_true", help="do not add natural blinks")
     parser.add_argument("--seed", type=int, default=0, help="seed of the blink timing")
@@ -34,23 +38,54 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def _request(args: argparse.Namespace):
+    from ..request import ARKIT, FlameOutput, GenerationRequest, RequestError
+
+    if args.output_space == "flame" and args.flame_model is None:
+        raise RequestError("--output-space flame needs --flame-model FILE")
+    if args.output_space != "flame" and (args.flame_model or args.flame_landmarks):
+        raise RequestError("--flame-model / --flame-landmarks need --output-space flame")
+    output = FlameOutput(args.flame_model, args.flame_landmarks) if args.flame_model else ARKIT
+    return GenerationRequest(
+        emotion=args.emotion, intensity=args.intensity, style=args.style, fps=args.fps,
+        smoothing=args.smoothing, blinks=not args.no_blinks, seed=args.seed, device=args.device,
+        checkpoint=args.checkpoint, speech_encoder=args.speech_encoder, output=output)
+
+
+def check_output_path(path: Path, *, flame: bool) -> None:
+    """ValueError unless `path` can take the animation: a known format for this output, in an
+    existing writable folder, not a folder itself."""
+    from ..animation.files import check_suffix
+
+    suffix = check_suffix(path)
+    if suffix == ".csv" and flame:
+        raise ValueError("Live Link Face CSV holds ARKit blendshapes only: write FLAME output "
+                         "as .json or .npz")
+    if path.is_dir():
+        raise ValueError(f"output {path} is a folder; give a file name")
+    folder = path.parent
+    if not folder.is_dir():
+        raise ValueError(f"output folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"output folder {folder} is not writable")
+
+
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from ..animation import AnimationError
-    from ..audio import AudioError
-    from ..inference import CheckpointError, generate
-    from ..model.speech_stream import SpeechEncoderError
-
     def fail(message: str) -> int:
         print(f"talkface generate: error: {message}", file=sys.stderr)
         return 2
 
-    if args.output_space == "flame" and args.flame_model is None:
-        return fail("--output-space flame needs --flame-model FILE")
-    flame_files = args.flame_model is not None or args.flame_landmarks is not None
-    if args.output_space != "flame" and flame_files:
-        return fail("--flame-model / --flame-landmarks need --output-space flame")
+    try:
+        request = _request(args)
+        check_output_path(args.output, flame=request.flame is not None)
+        if not args.audio.is_file():
+            raise ValueError(f"audio file not found: {args.audio}")
+    except ValueError as exc:
+        return fail(str(exc))
+
+    from tqdm import tqdm
+
+    from ..pipeline import generate
 
     bar = tqdm(total=1, desc="generating", unit="window", disable=args.quiet)
 
@@ -60,17 +95,16 @@ def run(args: argparse.Namespace) -> int:
         bar.refresh()
 
     try:
-        anim = generate(args.audio, emotion=args.emotion, intensity=args.intensity, style=args.style,
-                        fps=args.fps, device=args.device, checkpoint=args.checkpoint,
-                        speech_encoder=args.speech_encoder,
-                        output_space=args.output_space, flame_model=args.flame_model,
-                        flame_landmarks=args.flame_landmarks, smoothing=args.smoothing,
-                        blinks=not args.no_blinks, progress=progress, seed=args.seed)
+        anim = generate(args.audio, request, progress=progress)
         anim.save(args.output)
-    except (AudioError, AnimationError, CheckpointError, SpeechEncoderError, ValueError) as exc:
+    except KeyboardInterrupt:
+        return fail("interrupted; nothing was written")
+    except OSError as exc:
+        return fail(f"could not write {args.output}: {exc.strerror or exc}")
+    except (ValueError, ImportError) as exc:   # AudioError, CheckpointError, FlameError, ... and
+        return fail(str(exc))                  # SpeechEncoderError (an ImportError) all say what is wrong
+    finally:
         bar.close()
-        return fail(str(exc))
-    bar.close()
     if not args.quiet:
         print(f"wrote {args.output}: {anim.num_frames} frames at {anim.fps:g} fps, "
               f"{len(anim.names)} channels, {anim.duration:.2f} s")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..train import FRONT_ENDS, TrainConfig
+    from ..training.config import FRONT_ENDS, TrainConfig
 
     d = TrainConfig.__dataclass_fields__
     parser.add_argument("--data", type=Path, required=True, help="corpus folder (manifest.jsonl)")
@@ -36,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from ..train import TrainConfig, train
+    from ..training.config import TrainConfig
+    from ..training.loop import train
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -45,6 +46,6 @@ def run(args: argparse.Namespace) -> int:
                       lr=args.lr, seed=args.seed, hidden=args.hidden, max_clips=args.max_clips,
                       research=args.research, device=args.device,
                       front_end=args.front_end, speech_encoder=str(args.speech_encoder or ""))
-    path = train(cfg, resume=args.resume, show_progress=not args.quiet)
+    path = train(cfg, resume=args.resume, show_progress=not args.quiet, command=args.command_line)
     print(f"wrote {path} and {path.with_suffix('.json')}")
     return 0

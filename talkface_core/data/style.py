@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..blendshapes import ARKIT_INDEX
-from .features import smooth
+from .prosody import smooth
 from .seeding import rng_for
 
 NUM_STYLES = 64

@@ -14,8 +14,8 @@ import numpy as np
 from ..audio import SAMPLE_RATE
 from ..blendshapes import ARKIT_INDEX
 from . import emotion as emo
-from .features import emphasis, loudness
-from .lips import lip_weights
+from .prosody import emphasis, loudness
+from .lip_shapes import lip_weights
 from .seeding import rng_for
 from .style import apply_asymmetry, blinks, brow_motion, style_for
 from .visemes import PARAMS, segments, targets_and_dominance

@@ -1,1 +1,2 @@
-"""The generator network, its features, checkpoints, streaming and losses."""
+"""What ships and runs at generation: log-mel features, speech encoders, the network (numpy
+runtime and PyTorch), checkpoints and windowed streaming. Nothing here imports training/."""

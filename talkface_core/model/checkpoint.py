@@ -16,7 +16,8 @@ import numpy as np
 from safetensors import SafetensorError
 from safetensors.numpy import load_file
 
-from ..blendshapes import ARKIT_NAMES, EMOTIONS
+from ..blendshapes import ARKIT_NAMES
+from ..emotions import EMOTIONS
 from .config import NetConfig
 from .numpy_net import NumpyTalkNet, expected_shapes
 from .speech_encoders import known

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from ..blendshapes import EMOTIONS
-from .features import N_MELS
+from ..emotions import EMOTIONS
+from .log_mel import N_MELS
 
 
 @dataclass(frozen=True)

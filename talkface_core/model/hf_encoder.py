@@ -4,7 +4,7 @@ For users who have such a model on disk: it is read with local_files_only and ne
 These models' convolutional front end has a stride of 320 samples, so their frames are 20 ms
 apart like ours; frame j of the input covers samples [320 j, 320 j + receptive field), so half a
 receptive field of silence before the audio centres frame j on sample 320 j, the grid of
-features.py. Needs PyTorch and transformers (pip install transformers), which talkface does not
+log_mel.py. Needs PyTorch and transformers (pip install transformers), which talkface does not
 bundle.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .features import HOP
+from .log_mel import HOP
 from .speech_stream import SpeechEncoderError, WindowedEncoder
 
 PREFIX = "hf:"

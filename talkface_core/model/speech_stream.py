@@ -1,13 +1,11 @@
 """What every speech encoder shares: frames lo..hi-1 of a file from one window of audio that
-starts at frame lo, on the grid of features.py (frame j centred on sample 320 j), and a whole clip
+starts at frame lo, on the grid of log_mel.py (frame j centred on sample 320 j), and a whole clip
 in consecutive windows."""
 from __future__ import annotations
 
 import numpy as np
 
-from .features import HOP, num_frames
-
-WINDOW_FRAMES = 1500   # 30 s at 50 Hz: Whisper's window; it bounds attention memory for the others
+from .log_mel import HOP, WINDOW_FRAMES, num_frames
 
 
 class SpeechEncoderError(ImportError):

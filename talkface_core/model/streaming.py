@@ -23,10 +23,9 @@ from typing import Protocol
 import numpy as np
 
 from .config import NetConfig
-from .features import frame_range, log_mel, normalise, num_frames, speech_normaliser
+from .log_mel import WINDOW_FRAMES, frame_range, log_mel, normalise, num_frames, speech_normaliser
 from .speech_stream import WindowedEncoder
 
-WINDOW_FRAMES = 1500     # 30 s of output per window
 OVERLAP_FRAMES = 50      # 1 s cross-fade
 
 

@@ -11,7 +11,7 @@ and macOS. Whisper's own log-mel is computed here in numpy (faster-whisper's ext
 bring onnxruntime and PyAV along).
 
 Alignment: a window that starts at sample s gives frame j centred on sample s + 320 j, the grid
-of features.py, so a window started at frame `lo` yields frames lo, lo+1, ...
+of log_mel.py, so a window started at frame `lo` yields frames lo, lo+1, ...
 
 Each window is encoded at its own length. Whisper was trained on 30 s windows, short audio padded
 with silence, but for a short clip the padding is most of the cost. On all 3,988 held-out clips
@@ -28,8 +28,9 @@ import os
 import numpy as np
 
 from ..audio import SAMPLE_RATE
-from .features import HOP
-from .speech_stream import WINDOW_FRAMES, SpeechEncoderError, WindowedEncoder
+from .log_mel import HOP
+from .log_mel import WINDOW_FRAMES
+from .speech_stream import SpeechEncoderError, WindowedEncoder
 
 NAME = "whisper-tiny.en"
 DIMS = 384

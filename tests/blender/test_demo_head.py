@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from blender_sessions import BLENDER_PYTHON, REPO, require_bpy, run_inline
+from fixtures.blender import BLENDER_PYTHON, REPO, require_bpy, run_inline
 from talkface_core.assets import ict_parts
 from talkface_core.assets.demo_head import ASSET, PARTS
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.spatial import cKDTree
 
-from conftest import espeak
+from fixtures.speech import espeak
 from talkface_core.assets.demo_head import DemoHead, load
 from talkface_core.blendshapes import ARKIT_NAMES
 

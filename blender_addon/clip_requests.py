@@ -1,0 +1,31 @@
+"""From a clip's settings in the panel to the GenerationRequest the worker runs."""
+from __future__ import annotations
+
+import os
+
+import bpy
+
+from talkface_core.request import ARKIT, GenerationRequest
+
+from . import flame_rig
+from .job import ClipRequest
+
+
+def scene_fps(scene: bpy.types.Scene) -> float:
+    return scene.render.fps / scene.render.fps_base
+
+
+def clip_request(clip, scene: bpy.types.Scene, device: str, mesh: bpy.types.Object) -> ClipRequest:
+    """The request for one clip onto `mesh` (FLAME output for a FLAME rig); ValueError with a
+    readable message for a clip that cannot work."""
+    path = bpy.path.abspath(clip.filepath)
+    if not clip.filepath or not os.path.isfile(path):
+        raise ValueError(f'Clip "{clip.name}": audio file not found: {path or "(none chosen)"}')
+    try:
+        request = GenerationRequest(
+            emotion=clip.emotion, intensity=clip.intensity, style=clip.style, fps=scene_fps(scene),
+            device=device, smoothing=clip.smoothing, blinks=clip.blink,
+            output=flame_rig.flame_output(mesh) or ARKIT)
+    except ValueError as exc:
+        raise ValueError(f'Clip "{clip.name}": {exc}') from None
+    return ClipRequest(clip_id=clip.ensure_uid(), label=clip.name, audio=path, request=request)
