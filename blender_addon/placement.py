@@ -6,13 +6,9 @@ touched: the datablock's active action keeps playing on top of the NLA as before
 """
 from __future__ import annotations
 
-import logging
-
 import bpy
 
 from . import compat
-
-log = logging.getLogger(__name__)
 
 TAG = "talkface_clip"  # custom property: the clip id on our actions and sound strips
 
@@ -57,22 +53,33 @@ def place_clip_action(key: bpy.types.Key, action: bpy.types.Action, clip_id: str
     return strip
 
 
+CHANNELS = range(1, 129)  # the sequencer's channels
+
+
+def free_sound_channel(scene: bpy.types.Scene, clip_id: str, first: int, last: int) -> int | None:
+    """The lowest sequencer channel with no strip over frames first..last (the clip's own old
+    sound strip does not count: it is replaced), or None when all 128 are taken there."""
+    taken = {s.channel for s in compat.sequencer_strips(scene) if s.get(TAG) != clip_id
+             and s.frame_final_start <= last and s.frame_final_end > first}
+    return next((c for c in CHANNELS if c not in taken), None)
+
+
 def place_clip_sound(scene: bpy.types.Scene, filepath: str, clip_id: str, name: str,
-                     frame_start: int):
-    """Replace the clip's sound strip by one at frame_start. Returns None when this Blender build
-    has no audio (bpy 4.2 from PyPI): the animation is still valid without it."""
+                     frame_start: int, channel: int | None) -> str | None:
+    """Replace the clip's sound strip by one at frame_start on `channel` (None: no free channel,
+    see free_sound_channel). Returns why the clip has no sound strip now, or None. The animation
+    is valid either way; bpy 4.2 from PyPI, for one, cannot load audio at all."""
     strips = compat.sequencer_strips(scene)
     for strip in [s for s in strips if s.get(TAG) == clip_id]:
-        strips.remove(strip)
-    used = {s.channel for s in strips}
-    channel = next(c for c in range(1, 129) if c not in used)
+        strips.remove(strip)  # an old sound at the old place would play out of sync
+    if channel is None:
+        return f"no free sequencer channel for its sound (all {len(CHANNELS)} are used there)"
     try:
         strip = strips.new_sound(name, filepath, channel, int(frame_start))
     except (RuntimeError, TypeError) as exc:
-        log.warning("no sound strip for %s: %s", name, exc)
-        return None
+        return f"Blender could not load the sound ({str(exc).strip()})"
     strip[TAG] = clip_id
-    return strip
+    return None
 
 
 def extend_scene_range(scene: bpy.types.Scene, first: int, last: int) -> None:

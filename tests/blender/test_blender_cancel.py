@@ -36,6 +36,7 @@ OP = operators.TALKFACE_OT_generate
 class Driver:
     # The operator's methods on a plain object: bpy cannot instantiate an Operator outside a call.
     _prepare, _begin, _end, _finish = OP._prepare, OP._begin, OP._end, OP._finish
+    _generated_mesh = OP._generated_mesh
     modal, cancel = OP.modal, OP.cancel
     scope = "SELECTED"
 
