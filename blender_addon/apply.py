@@ -44,6 +44,8 @@ def apply_result(scene: bpy.types.Scene, mesh: bpy.types.Object, clip, anim: Ani
         plans, skipped = _shape_key_plans(mesh, clip.name, anim)
     actions = keyframes.write_actions(plans, start)
     for plan, action in zip(plans, actions):
+        if plan.id_type == "KEY":
+            placement.hold_rest(plan.owner, [c.data_path for c in plan.curves])
         placement.place_clip_action(plan.owner, action, uid, f"TalkFace: {clip.name}", start, end)
     no_sound = placement.place_clip_sound(scene, audio or bpy.path.abspath(clip.filepath), uid,
                                           clip.name, start, channel)

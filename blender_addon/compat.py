@@ -4,14 +4,16 @@
 - 4.4+: layered Actions: slots, layers, keyframe strips and channelbags; action.fcurves still
   works in 4.4/4.5 as a legacy view, and is gone in 5.0. NLA strips name the slot they play.
 - 5.0: the sequencer's `sequences` collection is `strips`; properties registered with bpy.props
-  are kept apart from custom properties (obj["name"] no longer reads or writes them); new shape
-  keys start at value 1.0 (0.0 before).
+  are kept apart from custom properties (obj["name"] no longer reads or writes them); a shape
+  key's value defaults to 1.0 (0.0 before): new keys start there, and so does every key the NLA
+  animates at frames where no strip plays (see placement.hold_rest).
 """
 from __future__ import annotations
 
 import bpy
 
 LAYERED_ACTIONS = hasattr(bpy.types, "ActionSlot")
+SHAPE_KEY_DEFAULT: float = bpy.types.ShapeKey.bl_rna.properties["value"].default
 
 
 def new_fcurves(action: bpy.types.Action, id_type: str, slot_name: str):

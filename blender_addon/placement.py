@@ -7,10 +7,13 @@ touched: the datablock's active action keeps playing on top of the NLA as before
 from __future__ import annotations
 
 import bpy
+import numpy as np
 
-from . import compat
+from . import compat, keyframes
 
 TAG = "talkface_clip"  # custom property: the clip id on our actions and sound strips
+REST = "rest"  # TAG of the rest action (clip ids are hex)
+REST_NAME = "TalkFace: rest"
 
 
 def _our_strips(anim_data, clip_id: str):
@@ -51,6 +54,33 @@ def place_clip_action(key: bpy.types.Key, action: bpy.types.Action, clip_id: str
     # Outside its clip a strip must not hold its first/last pose over the other clips' tracks.
     strip.extrapolation = "NOTHING"
     return strip
+
+
+def hold_rest(key: bpy.types.Key, data_paths: list[str]) -> None:
+    """Where no clip plays, the NLA sets each shape key it animates to the value's default: 0 up
+    to 4.5, but 1.0 from 5.0 on, which would show every animated key fully on between clips.
+    There a bottom track holds them at 0 (created before the first clip's track, so it stays
+    below every clip); a no-op where the default is 0."""
+    if compat.SHAPE_KEY_DEFAULT == 0.0:
+        return
+    anim_data = key.animation_data or key.animation_data_create()
+    found = list(_our_strips(anim_data, REST))
+    held = {fc.data_path for _, strip in found for fc in compat.action_fcurves(strip.action)}
+    if set(data_paths) <= held:
+        return
+    curves = [keyframes.Curve(path, 0, np.zeros(1, np.float32)) for path in sorted(held | set(data_paths))]
+    action = keyframes.write_action(f"TF {REST}", "KEY", curves, 0)
+    action[TAG] = REST
+    track = found[0][0] if found else anim_data.nla_tracks.new()
+    track.name = REST_NAME
+    for _, strip in found:
+        old = strip.action
+        track.strips.remove(strip)
+        if old.users == 0:
+            bpy.data.actions.remove(old)
+    strip = track.strips.new(action.name, 0, action)
+    compat.bind_strip(strip, action)
+    strip.extrapolation = "HOLD"  # before and after its one frame: every frame of the scene
 
 
 CHANNELS = range(1, 129)  # the sequencer's channels

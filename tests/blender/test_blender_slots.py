@@ -37,7 +37,7 @@ bpy.ops.mesh.primitive_cube_add()
 cube = bpy.context.active_object
 cube.shape_key_add(name="Basis")
 for name in ("jawOpen", "mouthClose", "eyeBlinkLeft"):
-    cube.shape_key_add(name=name).value = 0.0  # the rest value (a new key starts at 1.0 on 5.0)
+    cube.shape_key_add(name=name).value = 0.7  # a static value the NLA replaces where no clip plays
 weights = np.zeros((30, 52), np.float32)
 weights[:, ARKIT_NAMES.index("jawOpen")] = np.linspace(0.0, 1.0, 30)
 weights[:, ARKIT_NAMES.index("eyeBlinkLeft")] = 0.25
@@ -49,9 +49,11 @@ for _ in range(2):  # the second time regenerates: the new action must be just a
 action = next(a for a in bpy.data.actions if a.get("talkface_clip") == clip.uid)
 RESULT["arkit"] = describe(action, key)
 RESULT["key_name"] = key.name
-RESULT["actions"] = len(bpy.data.actions)
+RESULT["clip_actions"] = sum(a.get("talkface_clip") == clip.uid for a in bpy.data.actions)
+RESULT["rest_expected"] = compat.SHAPE_KEY_DEFAULT != 0.0
+RESULT["key_tracks"] = [t.name for t in key.animation_data.nla_tracks]
 played = {}
-for frame in (11, 20, 40, 41):
+for frame in (5, 11, 20, 40, 41):
     scene.frame_set(frame)
     played[frame] = [key.key_blocks[n].value for n in ("jawOpen", "eyeBlinkLeft")]
 RESULT["played"] = played
@@ -93,7 +95,10 @@ def _check_one_slot(action: dict, id_type: str, owner: str) -> None:
 
 def test_arkit_action_has_one_key_slot_bound_on_its_strip(result: dict) -> None:
     _check_one_slot(result["arkit"], "KEY", result["key_name"])
-    assert result["actions"] == 1, "regenerating left the old action behind"
+    assert result["clip_actions"] == 1, "regenerating left the old action behind"
+    # Where a shape key's default is not 0 (Blender 5.0), a rest track sits below the clip's.
+    rest = ["TalkFace: rest"] if result["rest_expected"] else []
+    assert result["key_tracks"] == [*rest, "TalkFace: hello"]
 
 
 def test_nla_strip_plays_the_slot(result: dict) -> None:
@@ -101,7 +106,9 @@ def test_nla_strip_plays_the_slot(result: dict) -> None:
     assert played["11"] == pytest.approx([0.0, 0.25], abs=1e-6)
     assert played["20"] == pytest.approx([result["expected_jaw_20"], 0.25], abs=1e-6)
     assert played["40"] == pytest.approx([1.0, 0.25], abs=1e-6)
-    assert played["41"] == pytest.approx([0.0, 0.0], abs=1e-6)  # past the clip: no hold
+    # Outside the clip: no hold of its first/last pose, and not the 1.0 default of Blender 5.0.
+    assert played["5"] == pytest.approx([0.0, 0.0], abs=1e-6)
+    assert played["41"] == pytest.approx([0.0, 0.0], abs=1e-6)
 
 
 def test_flame_actions_have_one_slot_each(result: dict) -> None:

@@ -11,7 +11,8 @@ import pytest
 from fixtures.blender import require_bpy, run_inline
 
 _PRELUDE = """
-from blender_addon import apply, flame_head, flame_rig, head_rig
+from blender_addon import apply, compat, flame_head, flame_rig, head_rig
+RESULT["rest"] = ["TalkFace: rest"] if compat.SHAPE_KEY_DEFAULT != 0.0 else []  # see hold_rest
 from talkface_core.flame.rotations import rotation_matrices
 from talkface_core.animation import Animation
 from talkface_core.blendshapes import ARKIT_INDEX, ARKIT_NAMES
@@ -193,8 +194,8 @@ def test_flame_head_keyed_matches_flame_formula(tmp_path, prelude, speech_wav):
     assert max(result["jaw_x"]) > 0.3, "jawOpen at 1 opens the jaw by ~0.45 rad"
     # Blender's shape keys + armature reproduce FLAME's formula to float32 precision.
     assert max(result["errors"]) < 1e-5 * result["scale"] + 1e-6, result["errors"]
-    assert result["tracks"] == [["TalkFace: hello"], ["TalkFace: hello"]]
-    assert result["tracks_again"] == [1, 1]
+    assert result["tracks"] == [[*result["rest"], "TalkFace: hello"], ["TalkFace: hello"]]
+    assert result["tracks_again"] == [len(result["rest"]) + 1, 1]
     assert result["frame_end"] >= 5 + 11
 
 
@@ -226,7 +227,8 @@ def test_generate_operator_on_flame_head(tmp_path, prelude, speech_wav):
     assert result["state"] == ["FINISHED"]
     assert result["calls"][0]["flame_model"].endswith("generic_model.npz")
     assert result["name"] == "FLAME-generic_model"
-    assert result["key_tracks"] == result["arm_tracks"] == ["TalkFace: line1"]
+    assert result["key_tracks"] == [*result["rest"], "TalkFace: line1"]
+    assert result["arm_tracks"] == ["TalkFace: line1"]
     assert result["jaw"] > 0.3 and result["exp0"] != 0.0
     assert result["fbx_exp"] and result["fbx_jaw"], "FBX carries expression and jaw curves"
     assert "choose its FLAME model file" in result["without_model"]
