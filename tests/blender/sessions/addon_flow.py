@@ -258,7 +258,7 @@ def _renamed():
     mapping = {i.channel: i.target for i in mesh.talkface_map}
     clip = add_clip("renamed", ARGS["speech"], 1)
     weights = np.full((24, 52), 0.25, dtype=np.float32)
-    skipped = addon_module("apply").apply_result(scene, mesh, clip, Animation(ARKIT_NAMES, 24.0, weights))
+    skipped = addon_module("apply").apply_result(scene, mesh, clip, Animation(ARKIT_NAMES, 24.0, weights)).skipped
     curves = compat.action_fcurves(tf_actions(clip.uid)[0])
     addon_module("placement").remove_clip_animation(mesh.data.shape_keys, clip.uid)
     bpy.ops.talkface.clip_remove()
