@@ -7,7 +7,8 @@ gaze in conversation it builds on:
 - Saccade amplitude: Lee et al. fit the share of saccades of amplitude A (degrees) as
   P(A) = -6.9 ln(A / 15.7); that density is the one of 15.7 * U1 * U2 for uniform U1, U2.
 - Direction: eight directions with the shares Lee et al. measured while talking (horizontal the
-  most frequent, straight down the least), left and right averaged so the face stays symmetric.
+  most frequent, straight down the least), left and right averaged; successive targets alternate
+  sides (see _offset) so a clip's left and right looks balance.
 - Duration (the main sequence): D = D0 + d * A with D0 = 25 ms, d = 2.4 ms/deg (Lee et al. use
   d in 2-2.7 ms/deg, D0 in 20-30 ms).
 - Fixation times: gamma-distributed, never under MIN_FIXATION_S; mutual gaze and aversions last
@@ -63,10 +64,19 @@ def _amplitude(rng: np.random.Generator, lo: float, hi: float) -> float:
             return a
 
 
-def _offset(rng: np.random.Generator, away: bool) -> np.ndarray:
-    """A fixation target: on the listener's face, or (away) off it."""
+def _offset(rng: np.random.Generator, away: bool, last_side: dict[bool, float]) -> np.ndarray:
+    """A fixation target: on the listener's face, or (away) off it. Its horizontal side is the
+    other one than the last target of its kind (the draw is mirrored when it repeats a side):
+    scanning goes from one of the listener's eyes to the other, and looks away alternate, so
+    left and right balance within every clip and the face stays symmetric."""
     a = _amplitude(rng, SCAN_MAX_DEG, AMPLITUDE_MAX_DEG) if away else _amplitude(rng, 0.0, SCAN_MAX_DEG)
-    return a * DIRECTIONS[rng.choice(len(DIRECTIONS), p=DIRECTION_P)]
+    target = a * DIRECTIONS[rng.choice(len(DIRECTIONS), p=DIRECTION_P)]
+    side = float(np.sign(target[0]))
+    if side and side == last_side[away]:
+        target[0], side = -target[0], -side
+    if side:
+        last_side[away] = side
+    return target
 
 
 def _dwell(rng: np.random.Generator, mean: float) -> float:
@@ -77,7 +87,8 @@ def fixations(voice: Voice) -> tuple[np.ndarray, np.ndarray]:
     """(start times s, (k, 2) gaze targets yaw/pitch in degrees relative to the listener)."""
     rng = voice.rng("gaze")
     onsets, ends = voice.phrases[:, 0], voice.phrases[:, 1]
-    times, targets = [0.0], [_offset(rng, False)]
+    sides: dict[bool, float] = {False: 0.0, True: 0.0}
+    times, targets = [0.0], [_offset(rng, False, sides)]
     t, away, mutual_left = 0.0, False, _dwell(rng, MUTUAL_HOLD_S)
     while t < voice.duration:
         if away:
@@ -85,7 +96,7 @@ def fixations(voice: Voice) -> tuple[np.ndarray, np.ndarray]:
             end = ends[(ends > t + MIN_FIXATION_S) & (ends < until)]
             t, away = (end[0] if len(end) else until), False
             mutual_left = _dwell(rng, MUTUAL_HOLD_S)
-            targets.append(_offset(rng, False))
+            targets.append(_offset(rng, False, sides))
         else:
             until = t + _dwell(rng, SCAN_FIXATION_S)
             onset = onsets[(onsets > t + MIN_FIXATION_S) & (onsets < until)]
@@ -94,7 +105,7 @@ def fixations(voice: Voice) -> tuple[np.ndarray, np.ndarray]:
             else:
                 mutual_left -= until - t
                 t, away = until, mutual_left <= 0
-            targets.append(_offset(rng, away))
+            targets.append(_offset(rng, away, sides))
         times.append(t)
     return np.array(times[:-1]), np.array(targets[:-1])
 

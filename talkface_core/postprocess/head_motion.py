@@ -39,7 +39,13 @@ POSTURE_LEAD_S = 0.2           # the head starts moving just before the phrase's
 def head_rotations(voice: Voice, n_frames: int, fps: float) -> np.ndarray:
     """(n_frames, 3) yaw, pitch, roll in degrees at amount 1."""
     starts = voice.phrases[:, 0] - POSTURE_LEAD_S
-    postures = voice.rng("head").normal(0.0, 1.0, (len(starts), 3)) * POSTURE_STD_DEG
+    rng = voice.rng("head")
+    postures = rng.normal(0.0, 1.0, (len(starts), 3)) * POSTURE_STD_DEG
+    # Turns and tilts go to one side, then the other (the first side seeded): the head swings
+    # across the listener rather than drifting away, and a clip's face stays symmetric.
+    for axis in (0, 2):
+        sides = rng.choice([-1.0, 1.0]) * (-1.0) ** np.arange(len(starts))
+        postures[:, axis] = np.abs(postures[:, axis]) * sides
     rot = holds(starts, postures, POSTURE_MOVE_S, n_frames, fps)
     accent_t, strength = voice.accents()
     rot[:, 1] += pulses(accent_t, NOD_DEG * strength, n_frames, fps, NOD_RISE_S, NOD_FALL_S)

@@ -57,6 +57,17 @@ def test_saccades_follow_the_literature_over_ten_minutes():
     assert abs(left - right) < 0.1 * (left + right)
 
 
+def test_left_and_right_looks_alternate_so_every_clip_is_symmetric():
+    for seed in range(5):
+        _, targets = fixations(Voice.silent(30.0, seed=seed))
+        for away in (True, False):
+            far = np.linalg.norm(targets, axis=1) > SCAN_MAX_DEG
+            sides = np.sign(targets[far == away, 0])
+            sides = sides[sides != 0]
+            assert (np.diff(sides) != 0).all()           # left, right, left ...
+            assert abs(sides.sum()) <= 1
+
+
 def test_gaze_is_seeded_and_differs_per_clip(speech_wav, other_speech_wav):
     a, b = load_audio(speech_wav), load_audio(other_speech_wav)
     n = int(len(a) / 16000 * 30)
