@@ -23,6 +23,7 @@ import ast
 import hashlib
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -117,7 +118,8 @@ def _read_arrays(path: Path) -> dict[str, Any]:
             value = restricted_loads(path.read_bytes(), budget)
     except FlameError as exc:
         raise FlameError(f"{path.name}: {exc}") from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error,
+            NotImplementedError, RuntimeError) as exc:   # zipfile: odd compression, encryption
         raise FlameError(f"{path.name} is not a readable FLAME file: {exc}") from None
     if isinstance(value, np.ndarray) and value.dtype == object and value.ndim == 0:
         value = value.item()

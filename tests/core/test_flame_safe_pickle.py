@@ -269,3 +269,17 @@ def test_a_real_synthetic_model_pickled_python_2_style_loads(tmp_path):
     model = load_flame(path)
     np.testing.assert_array_equal(model.v_template, arrays["v_template"])
     np.testing.assert_array_equal(model.faces, arrays["f"])
+
+
+@pytest.mark.parametrize("method", [99, 1])   # unknown; "shrunk" (which zipfile cannot read)
+def test_npz_members_zipfile_cannot_read_are_flame_errors(tmp_path, method):
+    """Found by the fuzz: zipfile raises NotImplementedError for compression it lacks."""
+    from fixtures.flame_synthetic import tiny_flame, write_synthetic_flame
+
+    path = write_synthetic_flame(tmp_path / "flame2023.npz", tiny_flame())
+    data = bytearray(path.read_bytes())
+    entry = data.index(b"PK\x01\x02")                     # the first central directory entry
+    data[entry + 10:entry + 12] = method.to_bytes(2, "little")
+    path.write_bytes(bytes(data))
+    with pytest.raises(FlameError, match="flame2023.npz is not a readable FLAME file"):
+        load_flame(path)
