@@ -21,6 +21,9 @@ def clip_request(clip, scene: bpy.types.Scene, device: str, mesh: bpy.types.Obje
     path = bpy.path.abspath(clip.filepath)
     if not clip.filepath or not os.path.isfile(path):
         raise ValueError(f'Clip "{clip.name}": audio file not found: {path or "(none chosen)"}')
+    if clip.frame_start < 0:  # only a file saved before the property had its minimum holds one
+        raise ValueError(f'Clip "{clip.name}": start frame {clip.frame_start} is before frame 0, '
+                         "where the scene's frame range must start: set it to 0 or later")
     try:
         request = GenerationRequest(
             emotion=clip.emotion, intensity=clip.intensity, style=clip.style, fps=scene_fps(scene),
