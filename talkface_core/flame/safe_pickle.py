@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-MAX_OPCODES = 2_000_000     # a FLAME pickle has a few hundred; faces as Python lists ~60 thousand
+MAX_OPCODES = 500_000       # a FLAME pickle has a few hundred; faces as Python lists ~60 thousand
 MAX_DEPTH = 32              # FLAME's deepest: dict > chumpy > state dict > array > object item
 MAX_VALUES = 1_000_000      # Python values (lists, dicts, tuples, numbers, strings), copies counted
 MAX_ELEMENTS = 1 << 26      # array elements of one file (512 MiB of float64; FLAME has 7 million)

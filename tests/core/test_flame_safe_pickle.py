@@ -283,3 +283,11 @@ def test_npz_members_zipfile_cannot_read_are_flame_errors(tmp_path, method):
     path.write_bytes(bytes(data))
     with pytest.raises(FlameError, match="flame2023.npz is not a readable FLAME file"):
         load_flame(path)
+
+
+def test_a_pickle_of_too_many_operations_is_refused():
+    """Time is bounded too: a list of more numbers than any FLAME file holds is refused."""
+    from talkface_core.flame.safe_pickle import MAX_OPCODES
+
+    with pytest.raises(FlameError, match=f"more than {MAX_OPCODES} operations"):
+        restricted_loads(pickle.dumps(list(range(MAX_OPCODES)), protocol=2))
