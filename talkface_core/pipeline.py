@@ -18,7 +18,7 @@ from .model.checkpoint import CheckpointError, load_checkpoint, load_numpy_check
 from .model.log_mel import FEATURE_RATE
 from .model.speech_stream import WindowedEncoder
 from .model.streaming import Cancelled, Runner, run_windows
-from .postprocess import apply_layers
+from .postprocess import Voice, apply_layers
 from .request import GenerationRequest, RequestError
 
 __all__ = ["generate", "Cancelled", "CheckpointError", "load_model"]
@@ -54,7 +54,8 @@ def generate(audio: str | os.PathLike[str] | np.ndarray, request: GenerationRequ
 
     audio: a file path, or float32 mono samples at 16 kHz. request: a GenerationRequest; keyword
     `options` are its fields (emotion, intensity, style, fps, smoothing, blinks, seed, device,
-    checkpoint, speech_encoder, output) and change the request, or build one on the defaults:
+    checkpoint, speech_encoder, output, gaze, head_motion, upper_face, blink_rate, blink_amount)
+    and change the request, or build one on the defaults:
     `generate("voice.wav", emotion="sad", fps=30)`. progress(done, total) is called after each
     network window; cancel() is polled between windows and raises Cancelled when it returns True.
     Returns ARKit-52 weights, or FLAME coefficients for output=FlameOutput(model).
@@ -88,5 +89,5 @@ def generate(audio: str | os.PathLike[str] | np.ndarray, request: GenerationRequ
     weights = run_windows(model, samples, emotion=emotion, intensity=request.intensity,
                           style=request.style, speech=speech, progress=progress, cancel=cancel)
     anim = apply_layers(Animation(config["output_names"], FEATURE_RATE, weights).resample(request.fps),
-                        request)
+                        request, Voice.of(samples, request.seed))
     return anim if mapping is None else arkit_to_flame(anim, mapping)
