@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .animation import Animation
-from .audio import SAMPLE_RATE, check_samples, load_audio
+from .audio import SAMPLE_RATE, AudioError, check_samples, load_audio
 from .devices import resolve_device
 from .emotions import AUTO, one_hot
 from .model.checkpoint import CheckpointError, load_checkpoint, load_numpy_checkpoint
@@ -60,6 +60,11 @@ def generate(audio: str | os.PathLike[str] | np.ndarray, request: GenerationRequ
     network window; cancel() is polled between windows and raises Cancelled when it returns True.
     Returns ARKit-52 weights, or FLAME coefficients for output=FlameOutput(model).
     """
+    if not isinstance(audio, (str, os.PathLike, np.ndarray)):
+        raise AudioError(f"audio must be a file path or a numpy array of samples, got "
+                         f"{type(audio).__name__}")
+    if request is not None and not isinstance(request, GenerationRequest):
+        raise RequestError(f"request must be a GenerationRequest, got {type(request).__name__}")
     if request is None or options:
         request = GenerationRequest.from_options(request, **options)
     mapping = None
