@@ -110,10 +110,10 @@ class Batcher:
             s = int(rng.integers(max(t - L, 0) + 1))
             n = min(L, t - s)
             out["mel"][row, :n] = ex.mel[s:s + n]
-            out["target"][row, :n] = ex.target[s:s + n]
             out["mask"][row, :n] = 1
             out["bilabial"][row, :n] = ex.bilabial[s:s + n].float()
             style = 0 if rng.random() < STYLE_DROPOUT else self.styles[ex.style]
+            out["target"][row, :n] = ex.target[s:s + n]
             out["emotion"][row], out["intensity"][row], out["style"][row] = ex.emotion, ex.intensity, style
             if self.partners[i]:
                 j = self.partners[i][int(rng.integers(len(self.partners[i])))]

@@ -204,3 +204,16 @@ def test_a_local_speech_encoder_trains_and_generates_in_whispers_place(corpus, t
     with pytest.raises(ValueError, match="needs the front end logmel\\+whisper"):
         train(replace(_cfg(corpus, tmp_path / "x", 2), speech_encoder=str(folder), front_end="logmel"),
               show_progress=False)
+
+
+def test_face_behaviour_measures_rest_symmetry_steadiness_and_blinks(corpus):
+    """The held-out behaviour figures on takes of three clips joined by pauses, through generate()."""
+    from talkface_core.training.face_behaviour import face_behaviour, format_behaviour
+
+    r = face_behaviour(corpus, per_source=1, show_progress=False)
+    assert r["takes"] == 1 and r["rest"]["frames"] > 30   # two inner pauses and the end
+    assert 0.0 <= r["rest"]["share_met"] <= 1.0 and np.isfinite(r["rest"]["mean_gap"])
+    assert len(r["symmetry_abs_log_ratio"]) == 20 and all(v >= 0 for v in r["symmetry_abs_log_ratio"].values())
+    assert set(r["steadiness"]) == {"happy", "sad", "angry", "fear", "disgust", "surprise"}
+    assert all(v > 0 for v in r["steadiness"].values())
+    assert "symmetry: worst |log(L/R)|" in format_behaviour("default", r)
