@@ -11,14 +11,14 @@ from pathlib import Path
 import numpy as np
 
 from .animation import Animation
-from .audio import SAMPLE_RATE, check_samples, load_audio
+from .audio import SAMPLE_RATE, AudioError, check_samples, load_audio
 from .devices import resolve_device
 from .emotions import AUTO, one_hot
 from .model.checkpoint import CheckpointError, load_checkpoint, load_numpy_checkpoint
 from .model.log_mel import FEATURE_RATE
 from .model.speech_stream import WindowedEncoder
 from .model.streaming import Cancelled, Runner, run_windows
-from .postprocess import apply_layers
+from .postprocess import Voice, apply_layers
 from .request import GenerationRequest, RequestError
 
 __all__ = ["generate", "Cancelled", "CheckpointError", "load_model"]
@@ -54,11 +54,17 @@ def generate(audio: str | os.PathLike[str] | np.ndarray, request: GenerationRequ
 
     audio: a file path, or float32 mono samples at 16 kHz. request: a GenerationRequest; keyword
     `options` are its fields (emotion, intensity, style, fps, smoothing, blinks, seed, device,
-    checkpoint, speech_encoder, output) and change the request, or build one on the defaults:
+    checkpoint, speech_encoder, output, gaze, head_motion, upper_face, blink_rate, blink_amount)
+    and change the request, or build one on the defaults:
     `generate("voice.wav", emotion="sad", fps=30)`. progress(done, total) is called after each
     network window; cancel() is polled between windows and raises Cancelled when it returns True.
     Returns ARKit-52 weights, or FLAME coefficients for output=FlameOutput(model).
     """
+    if not isinstance(audio, (str, os.PathLike, np.ndarray)):
+        raise AudioError(f"audio must be a file path or a numpy array of samples, got "
+                         f"{type(audio).__name__}")
+    if request is not None and not isinstance(request, GenerationRequest):
+        raise RequestError(f"request must be a GenerationRequest, got {type(request).__name__}")
     if request is None or options:
         request = GenerationRequest.from_options(request, **options)
     mapping = None
@@ -83,5 +89,5 @@ def generate(audio: str | os.PathLike[str] | np.ndarray, request: GenerationRequ
     weights = run_windows(model, samples, emotion=emotion, intensity=request.intensity,
                           style=request.style, speech=speech, progress=progress, cancel=cancel)
     anim = apply_layers(Animation(config["output_names"], FEATURE_RATE, weights).resample(request.fps),
-                        request)
+                        request, Voice.of(samples, request.seed))
     return anim if mapping is None else arkit_to_flame(anim, mapping)
