@@ -16,6 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="clips per group on which happy/sad/neutral and intensity are compared")
     parser.add_argument("--speech-encoder", type=Path, default=None, metavar="FOLDER",
                         help="the local model folder a checkpoint trained with --speech-encoder reads")
+    parser.add_argument("--behaviour", action="store_true",
+                        help="instead: how the delivered face behaves on held-out takes (lips at rest "
+                             "in pauses, left/right symmetry, emotion held through pauses, blinks)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -25,6 +28,8 @@ def run(args: argparse.Namespace) -> int:
     from ..model.checkpoint import default_checkpoint
 
     ckpts = args.ckpt or [default_checkpoint()]
+    if args.behaviour:
+        return _behaviour(args, ckpts)
     results = evaluate(args.data, ckpts, max_clips=args.max_clips, per_source=args.per_source,
                        contrast_clips=args.contrast_clips,
                        speech_encoder=str(args.speech_encoder) if args.speech_encoder else None,
@@ -36,4 +41,17 @@ def run(args: argparse.Namespace) -> int:
               + ", ".join(f"{g}: {'yes' if ok else 'NO'}" for g, ok in verdict.items()))
     if args.json:
         save_json(results, args.json)
+    return 0
+
+
+def _behaviour(args: argparse.Namespace, ckpts: list[Path]) -> int:
+    import json
+
+    from ..training.face_behaviour import face_behaviour, format_behaviour
+
+    results = {Path(c).stem: face_behaviour(args.data, c, per_source=args.per_source or 3,
+                                            show_progress=not args.quiet) for c in ckpts}
+    print("\n".join(format_behaviour(name, r) for name, r in results.items()))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1) + "\n")
     return 0
