@@ -1,7 +1,10 @@
 """A generated Animation into the scene: resampled to the scene's frame rate here (the one place),
 then keyed by its channel set (ARKit weights onto mapped shape keys, FLAME onto a FLAME rig),
-placed on the NLA at the clip's start frame, with the clip's sound."""
+placed on the NLA at the clip's start frame, with the clip's sound. The emotion keys it was made
+with go on its action(s) as a custom property (JSON), so they travel with the .blend."""
 from __future__ import annotations
+
+import json
 
 import bpy
 
@@ -9,6 +12,8 @@ from talkface_core.animation import FLAME, Animation
 
 from . import flame_rig, head_rig, keyframes, placement
 from .clip_requests import scene_fps
+
+EMOTION_TIMELINE = "talkface_emotion_timeline"   # custom property on the clip's actions
 
 
 def at_scene_fps(anim: Animation, scene: bpy.types.Scene) -> Animation:
@@ -25,9 +30,20 @@ def apply_result(scene: bpy.types.Scene, mesh: bpy.types.Object, clip, anim: Ani
         skipped = flame_rig.key_clip(mesh, clip, anim)
     else:
         skipped = _key_shape_keys(mesh, clip, anim)
+    _record_emotion_timeline(clip.uid, anim)
     placement.place_clip_sound(scene, bpy.path.abspath(clip.filepath), clip.uid, clip.name, start)
     placement.extend_scene_range(scene, start, end)
     return skipped
+
+
+def _record_emotion_timeline(clip_id: str, anim: Animation) -> None:
+    for action in bpy.data.actions:
+        if action.get(placement.TAG) != clip_id:
+            continue
+        if anim.emotion_timeline is None:
+            action.pop(EMOTION_TIMELINE, None)
+        else:
+            action[EMOTION_TIMELINE] = json.dumps(anim.emotion_timeline.to_dict())
 
 
 def _key_shape_keys(mesh: bpy.types.Object, clip, anim: Animation) -> list[str]:

@@ -7,7 +7,7 @@ import bpy
 
 from talkface_core.request import ARKIT, GenerationRequest
 
-from . import flame_rig
+from . import emotion_keys, flame_rig
 from .job import ClipRequest
 
 
@@ -21,9 +21,12 @@ def clip_request(clip, scene: bpy.types.Scene, device: str, mesh: bpy.types.Obje
     path = bpy.path.abspath(clip.filepath)
     if not clip.filepath or not os.path.isfile(path):
         raise ValueError(f'Clip "{clip.name}": audio file not found: {path or "(none chosen)"}')
+    fps = scene_fps(scene)
+    # Keys: the clip's own list, frames from its start -> seconds into its audio.
+    emotion = emotion_keys.clip_timeline(clip, fps) if clip.use_emotion_keys else clip.emotion
     try:
         request = GenerationRequest(
-            emotion=clip.emotion, intensity=clip.intensity, style=clip.style, fps=scene_fps(scene),
+            emotion=emotion, intensity=clip.intensity, style=clip.style, fps=fps,
             device=device, smoothing=clip.smoothing, blinks=clip.blink,
             output=flame_rig.flame_output(mesh) or ARKIT)
     except ValueError as exc:
