@@ -312,7 +312,7 @@ def main() -> int:
     for c in pool:
         by_source.setdefault(c["source"], []).append(c)
     timeline_clips = espeak_clips(args.tmp)
-    for source, clips in sorted(by_source.items()):
+    for _, clips in sorted(by_source.items()):
         pick = rng.choice(len(clips), min(args.clips_per_source, len(clips)), replace=False)
         timeline_clips += [clips[i] for i in sorted(pick)]
     t0 = time.perf_counter()

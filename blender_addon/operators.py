@@ -35,6 +35,13 @@ def _report_mapping(op, mapped: int, unmapped: list[str], total: int) -> None:
         op.report({"WARNING"}, f"{len(unmapped)} channels have no shape key and will be skipped: {shown}")
 
 
+def _remove_active(owner, collection: str, index: str) -> None:
+    """Remove owner.<collection>[owner.<index>] and keep the index on an item."""
+    items = getattr(owner, collection)
+    items.remove(getattr(owner, index))
+    setattr(owner, index, max(0, min(getattr(owner, index), len(items) - 1)))
+
+
 class TALKFACE_OT_detect_rig(bpy.types.Operator):
     """Match the 52 ARKit channels to the target's shape keys by name (a FLAME rig is recognised
     as such: its expression keys and jaw are driven directly)"""
@@ -93,9 +100,7 @@ class TALKFACE_OT_clip_remove(bpy.types.Operator):
         return len(_settings(context).clips) > 0
 
     def execute(self, context):
-        settings = _settings(context)
-        settings.clips.remove(settings.clip_index)
-        settings.clip_index = max(0, min(settings.clip_index, len(settings.clips) - 1))
+        _remove_active(_settings(context), "clips", "clip_index")
         return {"FINISHED"}
 
 
@@ -184,9 +189,7 @@ class TALKFACE_OT_emotion_key_remove(bpy.types.Operator):
         return clip is not None and len(clip.emotion_keys) > 0
 
     def execute(self, context):
-        clip = _active_clip(context)
-        clip.emotion_keys.remove(clip.emotion_key_index)
-        clip.emotion_key_index = max(0, min(clip.emotion_key_index, len(clip.emotion_keys) - 1))
+        _remove_active(_active_clip(context), "emotion_keys", "emotion_key_index")
         return {"FINISHED"}
 
 

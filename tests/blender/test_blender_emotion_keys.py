@@ -3,14 +3,14 @@ with the clip, are refused clearly when they cannot work, Read from voice fills 
 brings the old ones back, the action carries them, and an FBX export keeps the curves."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import textwrap
 
 import numpy as np
 import pytest
 
-from fixtures.blender import REPO, require_bpy, run_inline, run_session
+from fixtures.blender import require_bpy, run_inline, run_session
+from fixtures.emotion_study import load_study
 from talkface_core.blendshapes import indices
 from talkface_core.emotion_timeline import EmotionTimeline
 
@@ -153,11 +153,7 @@ RESULT["fbx_values"] = {str(f): dict(zip(ARKIT_NAMES, v))
 
 @pytest.fixture(scope="module")
 def study():
-    spec = importlib.util.spec_from_file_location("emotion_timeline_study",
-                                                  REPO / "bench" / "emotion_timeline_study.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_study()
 
 
 @pytest.fixture(scope="module")

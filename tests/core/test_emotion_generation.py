@@ -3,7 +3,6 @@ reading as keys. The measures are bench/emotion_timeline_study.py's own (its num
 bench/README.md); here they must hold on one clip."""
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import numpy as np
@@ -14,22 +13,17 @@ from talkface_core.animation import Animation
 from talkface_core.audio import load_audio
 from talkface_core.cli import main
 from talkface_core.emotion_timeline import EmotionTimeline, parse_inline, read_track
-from talkface_core.emotions import EMOTIONS
 from talkface_core.pipeline import read_emotion
 from talkface_core.request import RequestError
 
-from conftest import REPO
+from fixtures.emotion_study import load_study
 
 FPS = 60.0
 
 
 @pytest.fixture(scope="module")
 def study():
-    spec = importlib.util.spec_from_file_location("emotion_timeline_study",
-                                                  REPO / "bench" / "emotion_timeline_study.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_study()
 
 
 @pytest.fixture(scope="module")
