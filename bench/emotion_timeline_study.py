@@ -17,9 +17,10 @@ Per clip, with blinks off at 60 fps (the network's emotion input is what changes
   key, against the 99.9th percentile of the largest frame-to-frame lip-channel change per frame of
   the same clip (at the default 24 fps);
 - lips: lip metrics of the keyed clip against the constant-emotion result, frame by frame the run
-  of the key in effect there (so only the timeline differs): lip motion (mean largest lip-channel
-  step), mean jawOpen, closure on /p b m/ (where phone timings exist), and with a corpus the lip
-  error and jaw correlation against the teacher;
+  of the key in effect there (spliced at the keys, so only the easing differs): the lip opening's
+  mean and motion, mean jawOpen, closure on /p b m/ (where phone timings exist), and with a corpus
+  the lip error and jaw correlation against the teacher; apart, the motion of all mouth channels
+  (smile and frown included, which an emotion change moves on purpose);
 - blend: 0.5 happy + 0.5 sad against pure happy and pure sad at the same intensity, every frame
   and emotion-region channel.
 "Read from voice" (pipeline.read_emotion, default options) on every held-out RAVDESS/EmoDB clip:
@@ -98,50 +99,38 @@ def blend_outside(blend: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     return float(np.maximum(np.maximum(lo - x, x - hi), 0).max())
 
 
-def lip_metrics(y: np.ndarray, mask: np.ndarray, bilabial: np.ndarray | None,
-                target: np.ndarray | None) -> dict[str, float]:
-    """Lip metrics of `y` over the frames in `mask` (a /p b m/ run counts where it starts): the
-    articulation ones (the lip opening's mean and frame-to-frame motion, mean jawOpen, closure on
-    /p b m/; with a teacher, its lip error and jaw correlation) and, apart, `mouth_motion`, the
-    largest step of any mouth channel, smile and frown included, which an emotion change moves
-    on purpose."""
+def lip_metrics(y: np.ndarray, bilabial: np.ndarray | None, target: np.ndarray | None) -> dict[str, float]:
+    """Lip metrics of a clip: the articulation ones (the lip opening's mean and frame-to-frame
+    motion, mean jawOpen, closure on /p b m/; with a teacher, its lip error and jaw correlation)
+    and, apart, `mouth_motion`, the mean largest step of any mouth channel, smile and frown
+    included, which an emotion change moves on purpose."""
     from talkface_core.training.lip_gap import CLOSED_GAP, lip_gap   # the closure metric's own
 
     gap = lip_gap(y)
-    m = {"gap_mean": float(gap[mask].mean()), "gap_motion": float(np.abs(np.diff(gap))[mask[1:]].mean()),
-         "jaw_mean": float(y[mask, JAW].mean()),
-         "mouth_motion": float(np.abs(np.diff(y[:, LIP], axis=0)).max(1)[mask[1:]].mean())}
+    m = {"gap_mean": float(gap.mean()), "gap_motion": float(np.abs(np.diff(gap)).mean()),
+         "jaw_mean": float(y[:, JAW].mean()),
+         "mouth_motion": float(np.abs(np.diff(y[:, LIP], axis=0)).max(1).mean())}
     if bilabial is not None:
         edges = np.diff(np.concatenate([[0], bilabial.astype(np.int8), [0]]))
-        runs = [(s, e) for s, e in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)) if mask[s]]
-        if runs:
-            m["closure_hit"] = float(np.mean([gap[max(s - 1, 0):e + 1].min() < CLOSED_GAP for s, e in runs]))
+        runs = zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True)
+        m["closure_hit"] = float(np.mean([gap[max(s - 1, 0):e + 1].min() < CLOSED_GAP for s, e in runs]))
     if target is not None:
-        m["lip_max_err"] = float(np.abs(y - target)[mask][:, LIP].max(1).mean())
-        jp, jt = y[mask, JAW], target[mask, JAW]
+        m["lip_max_err"] = float(np.abs(y - target)[:, LIP].max(1).mean())
+        jp, jt = y[:, JAW], target[:, JAW]
         m["jaw_corr"] = float(np.corrcoef(jp, jt)[0, 1]) if jp.std() > 1e-6 and jt.std() > 1e-6 else 0.0
     return m
 
 
 def keyed_lip_ratios(keyed: np.ndarray, constants: list[np.ndarray], timeline: EmotionTimeline, fps: float,
                      bilabial: np.ndarray | None, target: np.ndarray | None) -> dict[str, float]:
-    """Relative difference (keyed / constant - 1) of each lip metric, pooled over the keys'
-    stretches: the keyed clip's frames against the same frames of the run holding the key in
-    effect there."""
+    """Relative difference (keyed / constant - 1) of each lip metric over the whole clip, the
+    constant-emotion result being, frame by frame, the run that holds the key in effect there
+    (spliced at the keys: a cut from one to the next, so only the easing differs)."""
     t = np.arange(len(keyed)) / fps
     active = np.searchsorted([k.time_s for k in timeline.keys], t, side="right") - 1
-    pooled_keyed: dict[str, list[float]] = {}
-    pooled_const: dict[str, list[float]] = {}
-    for j, const in enumerate(constants):
-        mask = active == j
-        if mask.sum() < 3:
-            continue
-        for name, value in lip_metrics(keyed, mask, bilabial, target).items():
-            pooled_keyed.setdefault(name, []).append(value * mask.sum())
-        for name, value in lip_metrics(const, mask, bilabial, target).items():
-            pooled_const.setdefault(name, []).append(value * mask.sum())
-    return {n: float(np.sum(pooled_keyed[n]) / np.sum(pooled_const[n]) - 1)
-            for n in pooled_keyed if np.sum(pooled_const[n]) > 0}
+    spliced = np.stack(constants)[active, np.arange(len(keyed))]
+    ours, ref = (lip_metrics(y, bilabial, target) for y in (keyed, spliced))
+    return {n: float(ours[n] / ref[n] - 1) for n in ours if n in ref and abs(ref[n]) > 1e-9}
 
 
 def dominant_key(timeline: EmotionTimeline, duration_s: float) -> str:
@@ -292,8 +281,9 @@ def _summary(rows: list[dict]) -> dict:
             "midpoint_abs_err_s": {"mean": float(np.nanmean(errs)), "max": float(np.nanmax(errs)),
                                    "missing": int(np.isnan(errs).sum())},
             "pop_ratio_to_lip_p999": {"mean": float(np.mean(pop)), "max": float(np.max(pop))},
-            "lip_ratio_abs": {n: {"mean": float(np.mean(np.abs(v))), "max": float(np.max(np.abs(v))),
-                                  "clips": len(v)} for n, v in ratios.items()},
+            # Signed: an error that grows is > 0; a closure rate or correlation that drops is < 0.
+            "lip_ratio": {n: {"mean": float(np.mean(v)), "min": float(np.min(v)), "max": float(np.max(v)),
+                              "abs_mean": float(np.mean(np.abs(v))), "clips": len(v)} for n, v in ratios.items()},
             "blend_outside_max": float(max(r["blend_outside"] for r in rows))}
 
 
@@ -303,6 +293,7 @@ def main() -> int:
     parser.add_argument("--read-clips", type=int, default=0, help="per source; 0 = all held-out clips")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--tmp", type=Path, default=Path("/tmp/emotion_timeline_study"))
+    parser.add_argument("--parts", nargs="+", choices=("timeline", "read"), default=["timeline", "read"])
     args = parser.parse_args()
     args.tmp.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
@@ -317,7 +308,7 @@ def main() -> int:
         timeline_clips += [clips[i] for i in sorted(pick)]
     t0 = time.perf_counter()
     results: dict = {"clip_source": "corpus held-out" if corpus else "shared/data held-out speakers + espeak-ng"}
-    for name, ckpt in (("research", str(RESEARCH)), ("default", None)):
+    for name, ckpt in (("research", str(RESEARCH)), ("default", None)) if "timeline" in args.parts else ():
         rows = [measure_clip(c, ckpt) for c in timeline_clips]
         results[f"timeline_{name}"] = {"summary": _summary(rows),
                                        "by_source": {s: _summary([r for r in rows if r["source"] == s])
@@ -326,7 +317,7 @@ def main() -> int:
     read_pool = [c for c in pool if c["source"] in ("ravdess", "emodb")]
     if args.read_clips:
         read_pool = [c for s in ("ravdess", "emodb") for c in [x for x in read_pool if x["source"] == s][:args.read_clips]]
-    for name, ckpt in (("research", str(RESEARCH)), ("default", None)):
+    for name, ckpt in (("research", str(RESEARCH)), ("default", None)) if "read" in args.parts else ():
         results[f"read_{name}"] = read_accuracy(read_pool, ckpt)
         print("read", name, json.dumps(results[f"read_{name}"], indent=1), flush=True)
     results["seconds"] = time.perf_counter() - t0
