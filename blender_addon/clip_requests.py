@@ -21,6 +21,9 @@ def clip_request(clip, scene: bpy.types.Scene, device: str, mesh: bpy.types.Obje
     path = bpy.path.abspath(clip.filepath)
     if not clip.filepath or not os.path.isfile(path):
         raise ValueError(f'Clip "{clip.name}": audio file not found: {path or "(none chosen)"}')
+    if clip.frame_start < 0:  # only a file saved before the property had its minimum holds one
+        raise ValueError(f'Clip "{clip.name}": start frame {clip.frame_start} is before frame 0, '
+                         "where the scene's frame range must start: set it to 0 or later")
     fps = scene_fps(scene)
     # Keys: the clip's own list, frames from its start -> seconds into its audio.
     emotion = emotion_keys.clip_timeline(clip, fps) if clip.use_emotion_keys else clip.emotion

@@ -53,7 +53,8 @@ class TalkFaceClip(bpy.types.PropertyGroup):
     uid: StringProperty(name="Id", description="Links the clip to its action and sound strip")
     filepath: StringProperty(name="Audio", subtype="FILE_PATH",
                              description="Speech recording (wav, flac, ogg, mp3)")
-    frame_start: IntProperty(name="Start frame", default=1)
+    # Not negative: the scene's range, which grows to hold every clip, cannot start below 0.
+    frame_start: IntProperty(name="Start frame", default=1, min=0)
     emotion: EnumProperty(name="Emotion", items=EMOTION_ITEMS, default="neutral")
     intensity: FloatProperty(name="Intensity", min=0.0, max=1.0, default=0.5, subtype="FACTOR")
     style: IntProperty(name="Style", min=0, max=63, default=0,
