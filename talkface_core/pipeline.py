@@ -18,10 +18,11 @@ from .emotion_timeline import EmotionTimeline, TimelineError
 from .model.checkpoint import CheckpointError, load_checkpoint, load_numpy_checkpoint
 from .model.log_mel import FEATURE_RATE, num_frames
 from .model.speech_stream import WindowedEncoder
-from .model.streaming import Cancelled, Conditioning, Runner, read_emotion as read_emotion_frames, run_windows
+from .model.streaming import Cancelled, Conditioning, Runner, run_windows
+from .model.streaming import read_emotion as read_emotion_frames
 from .postprocess import apply_layers
 from .request import GenerationRequest, RequestError
-from .voice_reading import DEFAULT_MAX_KEYS, DEFAULT_MIN_SEGMENT_S, keys_from_reading
+from .voice_reading import DEFAULT_MAX_KEYS, DEFAULT_MIN_SEGMENT_S, check_options, keys_from_reading
 
 __all__ = ["generate", "read_emotion", "Cancelled", "CheckpointError", "load_model"]
 
@@ -133,6 +134,7 @@ def read_emotion(audio: str | os.PathLike[str] | np.ndarray, request: Generation
     checkpoint, device and speech encoder; follow_arousal makes each key's intensity follow the
     voice's loudness and pitch range instead of the reading's confidence."""
     request = _request(request, options)
+    check_options(max_keys, min_segment_s)
     samples = _samples(audio)
     model, _, speech = _model(request)
     reading = read_emotion_frames(model, samples, speech=speech, progress=progress, cancel=cancel)

@@ -82,18 +82,23 @@ def _rounded(value: float, step: float) -> float:
     return round(round(value / step) * step, 6)
 
 
+def check_options(max_keys: int, min_segment_s: float) -> None:
+    """ValueError for options no reading can meet (checked before the network runs)."""
+    if isinstance(max_keys, bool) or not isinstance(max_keys, int) or max_keys < 1:
+        raise ValueError(f"max_keys must be an integer of at least 1, got {max_keys!r}")
+    if not isinstance(min_segment_s, (int, float)) or not 0 <= min_segment_s < float("inf"):
+        raise ValueError(f"min_segment_s must be 0 or more seconds, got {min_segment_s!r}")
+
+
 def keys_from_reading(reading: np.ndarray, fps: float, *, max_keys: int = DEFAULT_MAX_KEYS,
                       min_segment_s: float = DEFAULT_MIN_SEGMENT_S, samples: np.ndarray | None = None,
                       transition_s: float = DEFAULT_TRANSITION_S) -> EmotionTimeline:
     """Keys for a (T, n_emotions) reading at `fps`. samples (16 kHz) given: intensity follows the
     voice's arousal instead of the reading's confidence."""
+    check_options(max_keys, min_segment_s)
     reading = np.asarray(reading, dtype=np.float64)
     if reading.ndim != 2 or reading.shape[1] != len(EMOTIONS) or not len(reading):
         raise ValueError(f"a reading is (frames > 0, {len(EMOTIONS)}) probabilities, got {reading.shape}")
-    if max_keys < 1:
-        raise ValueError(f"max_keys must be at least 1, got {max_keys}")
-    if not min_segment_s >= 0:
-        raise ValueError(f"min_segment_s must be 0 or more, got {min_segment_s}")
     segs = segments(reading, max(1, round(min_segment_s * fps)), max_keys)
     if samples is not None:
         expected = len(reading) / fps * SAMPLE_RATE

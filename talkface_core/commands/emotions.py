@@ -33,9 +33,9 @@ def run(args: argparse.Namespace) -> int:
     from ..request import GenerationRequest
 
     try:
-        if args.max_keys < 1:
+        if args.max_keys < 1:   # the same rule as voice_reading.check_options, in the flags' names
             raise ValueError(f"--max-keys must be at least 1, got {args.max_keys}")
-        if not args.min_segment >= 0:
+        if not 0 <= args.min_segment < float("inf"):
             raise ValueError(f"--min-segment must be 0 or more seconds, got {args.min_segment:g}")
         if args.output is not None:
             from ..emotion_timeline import TRACK_SUFFIXES

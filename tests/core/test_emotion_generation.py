@@ -141,3 +141,7 @@ def test_read_from_voice_gives_a_few_keys_generate_takes(speech_wav, tmp_path, c
     assert main(["generate", str(speech_wav), "-o", str(out), "--emotion", printed, "--quiet"]) == 0
     assert main(["emotions", str(speech_wav), "--max-keys", "0"]) == 2
     assert "--max-keys must be at least 1" in capsys.readouterr().err
+    calls = []
+    with pytest.raises(ValueError, match="min_segment_s must be 0 or more"):   # before the network
+        read_emotion(speech_wav, min_segment_s=-1, progress=lambda d, t: calls.append(d))
+    assert calls == []
