@@ -20,7 +20,7 @@ from .model.log_mel import FEATURE_RATE, num_frames
 from .model.speech_stream import WindowedEncoder
 from .model.streaming import Cancelled, Conditioning, Runner, run_windows
 from .model.streaming import read_emotion as read_emotion_frames
-from .postprocess import apply_layers
+from .postprocess import Voice, apply_layers
 from .request import GenerationRequest, RequestError
 from .voice_reading import DEFAULT_MAX_KEYS, DEFAULT_MIN_SEGMENT_S, check_options, keys_from_reading
 
@@ -98,10 +98,11 @@ def generate(audio: str | os.PathLike[str] | np.ndarray, request: GenerationRequ
 
     audio: a file path, or float32 mono samples at 16 kHz. request: a GenerationRequest; keyword
     `options` are its fields (emotion, intensity, style, fps, smoothing, blinks, seed, device,
-    checkpoint, speech_encoder, output) and change the request, or build one on the defaults:
-    `generate("voice.wav", emotion="sad", fps=30)`, `generate("voice.wav", emotion="neutral:0.3@0
-    happy:0.8@1.5")`. progress(done, total) is called after each network window; cancel() is
-    polled between windows and raises Cancelled when it returns True.
+    checkpoint, speech_encoder, output, gaze, head_motion, upper_face, blink_rate, blink_amount)
+    and change the request, or build one on the defaults: `generate("voice.wav", emotion="sad",
+    fps=30)`, `generate("voice.wav", emotion="neutral:0.3@0 happy:0.8@1.5")`. progress(done,
+    total) is called after each network window; cancel() is polled between windows and raises
+    Cancelled when it returns True.
     Returns ARKit-52 weights, or FLAME coefficients for output=FlameOutput(model); its
     emotion_timeline is the request's keys (None for "auto").
     """
@@ -119,7 +120,7 @@ def generate(audio: str | os.PathLike[str] | np.ndarray, request: GenerationRequ
     weights = run_windows(model, samples, conditioning=conditioning, style=request.style, speech=speech,
                           progress=progress, cancel=cancel)
     anim = apply_layers(Animation(config["output_names"], FEATURE_RATE, weights).resample(request.fps),
-                        request)
+                        request, Voice.of(samples, request.seed))
     if mapping is not None:
         anim = arkit_to_flame(anim, mapping)
     return anim.with_emotion_timeline(request.timeline)

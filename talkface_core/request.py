@@ -18,6 +18,8 @@ from .emotions import AUTO, check_emotion
 
 ARKIT = "arkit52"       # output: ARKit-52 blendshape weights
 MIN_FPS, MAX_FPS = 1.0, 240.0
+MAX_AMOUNT = 2.0        # gaze, head_motion, upper_face: 1 = natural, 2 = twice as much
+MAX_BLINK_RATE = 60.0   # blinks a minute
 
 
 class RequestError(ValueError):
@@ -93,6 +95,12 @@ class GenerationRequest:
     device: "auto", "cpu" (numpy, no PyTorch), "torch-cpu" or "cuda[:N]". checkpoint: a
     .safetensors file (None: the shipped one). speech_encoder: the local model folder of a
     checkpoint trained with one. output: ARKIT, or FlameOutput(model file) for FLAME coefficients.
+
+    The face beyond the lips (post-processing driven by the voice and by seeded behaviour; each
+    amount 0 = off, 1 = natural, up to 2): gaze (saccades, eyeLook* and eye rotations), head_motion
+    (HeadYaw/Pitch/Roll), upper_face (brow raises on accents, Duchenne cheeks, disgust's sneer, the
+    jaw's sideways drift). blink_rate: blinks a minute (26: in conversation), blink_amount: how
+    far the lids close (0..1). seed mixes with a hash of the audio: each clip moves its own way.
     """
 
     emotion: str | EmotionTimeline = "neutral"
@@ -106,6 +114,11 @@ class GenerationRequest:
     checkpoint: Path | None = None
     speech_encoder: Path | None = None
     output: str | FlameOutput = ARKIT
+    gaze: float = 1.0
+    head_motion: float = 1.0
+    upper_face: float = 1.0
+    blink_rate: float = 26.0
+    blink_amount: float = 1.0
 
     def __post_init__(self) -> None:
         def set_(name: str, value: object) -> None:
@@ -127,6 +140,10 @@ class GenerationRequest:
         set_("speech_encoder", _path("speech encoder", self.speech_encoder, folder=True))
         if self.output != ARKIT and not isinstance(self.output, FlameOutput):
             raise RequestError(f"output must be {ARKIT!r} or a FlameOutput, got {self.output!r}")
+        for name in ("gaze", "head_motion", "upper_face"):
+            set_(name, _number(name, getattr(self, name), 0.0, MAX_AMOUNT))
+        set_("blink_rate", _number("blink_rate", self.blink_rate, 0.0, MAX_BLINK_RATE))
+        set_("blink_amount", _number("blink_amount", self.blink_amount, 0.0, 1.0))
 
     @property
     def timeline(self) -> EmotionTimeline | None:

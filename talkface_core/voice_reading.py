@@ -14,6 +14,7 @@ import numpy as np
 from .audio import SAMPLE_RATE
 from .emotion_timeline import DEFAULT_TRANSITION_S, EmotionKey, EmotionTimeline
 from .emotions import EMOTIONS
+from .prosody import loudness, pitch
 
 DEFAULT_MAX_KEYS = 4
 DEFAULT_MIN_SEGMENT_S = 1.0
@@ -59,14 +60,6 @@ def segments(reading: np.ndarray, min_frames: int, max_segments: int) -> list[_S
     return segs
 
 
-def _arousal(samples: np.ndarray, n_frames: int, fps: float) -> tuple[np.ndarray, np.ndarray]:
-    """(loudness 0..1 relative to the clip, F0 in Hz or NaN) per frame."""
-    # The corpus teacher's loudness and pitch trackers: plain numpy, shared rather than copied.
-    from .data.prosody import loudness, pitch
-
-    return loudness(samples, n_frames, fps), pitch(samples, n_frames, fps)
-
-
 def _segment_arousal(loud: np.ndarray, f0: np.ndarray) -> float:
     """0..1: half the segment's mean loudness, half its pitch range (10th-90th percentile, in
     semitones, an octave = 1) over its voiced frames."""
@@ -104,7 +97,7 @@ def keys_from_reading(reading: np.ndarray, fps: float, *, max_keys: int = DEFAUL
         expected = len(reading) / fps * SAMPLE_RATE
         if abs(len(samples) - expected) > SAMPLE_RATE / fps + 1:
             raise ValueError("samples and reading cover different lengths")
-        loud, f0 = _arousal(samples, len(reading), fps)
+        loud, f0 = loudness(samples, len(reading), fps), pitch(samples, len(reading), fps)
     keys = []
     for a, b, e in segs:
         level = (_segment_arousal(loud[a:b], f0[a:b]) if samples is not None

@@ -18,6 +18,13 @@ def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def other_speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Another clip: other words, another voice (per-clip behaviour must differ from speech_wav)."""
+    return espeak(tmp_path_factory.mktemp("speech") / "other.wav",
+                  "Pack my box with five dozen liquor jugs, please.", voice="en-gb")
+
+
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data not found at {SHARED_DATA}")

@@ -6,7 +6,9 @@ Blender add-on) dispatch on it and never guess from channel names.
 - VALUES: any other unbounded named values (tests, tools).
 
 Beside its weight channels an Animation may carry rotation channels, in degrees: the head and eye
-rotations Live Link Face records after the 52 blendshapes (ROTATION_NAMES, in its column order).
+rotations Live Link Face records after the 52 blendshapes (ROTATION_NAMES, in its column order),
+in the character's own frame: yaw + turns to the character's left, pitch + looks down (chin
+down), roll + tilts the top of the head towards the character's left shoulder.
 """
 from __future__ import annotations
 

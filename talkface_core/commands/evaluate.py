@@ -1,4 +1,6 @@
-"""`talkface evaluate --data CORPUS --ckpt CKPT [CKPT...]`: held-out metrics with baselines."""
+"""`talkface evaluate --data CORPUS --ckpt CKPT [CKPT...]`: held-out metrics with baselines.
+`talkface evaluate --realism DIR [--ckpt ...]`: how alive each checkpoint's faces are against the
+real faces of DIR (training/realism.py)."""
 from __future__ import annotations
 
 import argparse
@@ -6,9 +8,14 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, required=True, help="corpus folder (manifest.jsonl)")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--data", type=Path, help="corpus folder (manifest.jsonl)")
+    what.add_argument("--realism", type=Path, metavar="DIR",
+                      help="real talking clips (NAME.flac + NAME.npz of MediaPipe ARKit curves, "
+                           "e.g. ../shared/data/talkvid): statistics of real faces vs each checkpoint")
     parser.add_argument("--ckpt", type=Path, nargs="+", default=None,
-                        help="checkpoint(s) to compare (default: the shipped one)")
+                        help="checkpoint(s) to compare (default: the shipped one; with --realism, "
+                             "the shipped and the research one)")
     parser.add_argument("--max-clips", type=int, default=0, help="evaluate a seeded sample of clips")
     parser.add_argument("--per-source", type=int, default=0,
                         help="evaluate a seeded sample of at most this many clips from each source")
@@ -23,7 +30,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def run_realism(args: argparse.Namespace) -> int:
+    from ..model.checkpoint import default_checkpoint
+    from ..training.realism import checkpoint_face, format_table, realism, save_json
+
+    ckpts = args.ckpt or [default_checkpoint(), default_checkpoint().parent / "research"
+                          / "talkface_research_nc.safetensors"]
+    missing = [str(c) for c in ckpts if not Path(c).is_file()]
+    if missing:
+        raise SystemExit(f"talkface evaluate: error: checkpoint not found: {', '.join(missing)}")
+    faces = {Path(c).stem: checkpoint_face(Path(c)) for c in ckpts}
+    show = None if args.quiet else (lambda what: print(f"  {what}", flush=True))
+    try:
+        rows = realism(args.realism, faces, progress=show)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"talkface evaluate: error: {exc}") from None
+    print(format_table(rows))
+    if args.json:
+        save_json(rows, args.json)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.realism is not None:
+        return run_realism(args)
     from ..training.evaluation import beats_baselines, evaluate, format_table, save_json
     from ..model.checkpoint import default_checkpoint
 

@@ -40,7 +40,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fps", type=float, default=24.0, help="frame rate of the output (1-240)")
     parser.add_argument("--smoothing", type=float, default=0.0, help="0 (off) .. 1")
     parser.add_argument("--no-blinks", action="store_true", help="do not add natural blinks")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the blink timing")
+    parser.add_argument("--blink-rate", type=float, default=26.0,
+                        help="blinks a minute (26: in conversation, 17: at rest; 0-60)")
+    parser.add_argument("--blink-amount", type=float, default=1.0,
+                        help="how far the lids close in a blink (0-1)")
+    parser.add_argument("--gaze", type=float, default=1.0,
+                        help="eye movement: saccades, looking away and back (0 = still eyes, 1 = "
+                             "natural, up to 2)")
+    parser.add_argument("--head-motion", type=float, default=1.0,
+                        help="head nods and turns from the voice (0 = still head, 1 = natural, up to 2)")
+    parser.add_argument("--upper-face", type=float, default=1.0,
+                        help="brow raises on accents, cheeks with smiles, the jaw's sideways drift "
+                             "(0 = off, 1 = natural, up to 2)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of gaze, blinks and head postures (mixed with a hash of the audio, "
+                             "so each recording moves its own way)")
     add_device_arguments(parser)
     parser.add_argument("--output-space", default="arkit52", choices=("arkit52", "flame"))
     parser.add_argument("--flame-model", type=Path, default=None, help="FLAME model (output-space flame)")
@@ -82,7 +96,9 @@ def _request(args: argparse.Namespace):
     return GenerationRequest(
         emotion=_emotion(args), intensity=args.intensity, style=args.style, fps=args.fps,
         smoothing=args.smoothing, blinks=not args.no_blinks, seed=args.seed, device=args.device,
-        checkpoint=args.checkpoint, speech_encoder=args.speech_encoder, output=output)
+        checkpoint=args.checkpoint, speech_encoder=args.speech_encoder, output=output,
+        gaze=args.gaze, head_motion=args.head_motion, upper_face=args.upper_face,
+        blink_rate=args.blink_rate, blink_amount=args.blink_amount)
 
 
 def check_output_path(path: Path, *, flame: bool) -> None:

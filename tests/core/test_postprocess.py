@@ -1,4 +1,4 @@
-"""Smoothing, blinks and intensity shaping."""
+"""Smoothing and the lip-closure convention (blinks, gaze, head and the upper face: their own files)."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,41 +7,13 @@ import pytest
 from talkface_core.animation import Animation
 from talkface_core.blendshapes import ARKIT_INDEX, ARKIT_NAMES
 from talkface_core.training.lip_gap import lip_gap
-from talkface_core.postprocess import add_blinks, close_lips_over_jaw, smooth
-from talkface_core.postprocess.blinks import blink_times
-
-BLINK = ARKIT_INDEX["eyeBlinkLeft"]
+from talkface_core.postprocess import close_lips_over_jaw, smooth
 
 
 def _anim(seconds=60.0, fps=30.0, seed=0):
     rng = np.random.default_rng(seed)
     w = np.clip(0.3 + 0.05 * rng.normal(size=(int(seconds * fps), 52)), 0, 1)
-    w[:, BLINK] = w[:, ARKIT_INDEX["eyeBlinkRight"]] = 0
     return Animation(ARKIT_NAMES, fps, w)
-
-
-def test_blinks_have_human_timing_and_are_seeded():
-    times = blink_times(600.0, seed=1)
-    gaps = np.diff(times)
-    assert 10 <= len(times) / 10 <= 25          # 10-25 blinks a minute
-    assert gaps.min() >= 1.0 and gaps.std() > 0.5
-    assert np.array_equal(times, blink_times(600.0, seed=1))
-    assert not np.array_equal(times, blink_times(600.0, seed=2))
-
-
-def test_blinks_close_the_eyes_briefly():
-    anim = add_blinks(_anim(), seed=0)
-    lid = anim.channel("eyeBlinkLeft")
-    assert lid.max() > 0.95 and (lid > 0.5).mean() < 0.1
-    assert np.array_equal(lid, anim.channel("eyeBlinkRight"))
-
-
-def test_no_blink_over_existing_blinks():
-    anim = _anim(20.0)
-    w = anim.weights.copy()
-    w[:, BLINK] = 0.5   # the character already has its eyes half shut throughout
-    out = add_blinks(anim.with_weights(w), seed=0)
-    assert np.array_equal(out.channel("eyeBlinkLeft"), w[:, BLINK])
 
 
 def test_smoothing_reduces_jitter_and_keeps_length():

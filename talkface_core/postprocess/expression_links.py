@@ -1,0 +1,50 @@
+"""Muscles that act together in an expression, added where the network leaves them out.
+
+- Duchenne smiles: a felt smile raises the cheeks (AU6 with AU12; Ekman, Davidson & Friesen 1990),
+  so cheekSquint follows each side's mouthSmile, and the raised cheek narrows the eye (eyeSquint).
+- Disgust wrinkles the nose (AU9, FACS) — only when the request asks for disgust, held at a level
+  set by the intensity and eased in and out at the clip's ends: the request's emotion is steady.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..animation import Animation
+from .events import frame_times
+
+CHEEK_PER_SMILE = 0.6
+EYE_SQUINT_PER_SMILE = 0.25
+SNEER_AT_FULL = 0.5            # noseSneer at intensity 1
+EASE_S = 0.4
+SIDES = ("Left", "Right")
+
+
+def _raise(w: np.ndarray, names: tuple[str, ...], name: str, value: np.ndarray) -> None:
+    if name in names:
+        col = names.index(name)
+        w[:, col] = np.clip(np.maximum(w[:, col], value), 0.0, 1.0)
+
+
+def ease(n_frames: int, fps: float, seconds: float = EASE_S) -> np.ndarray:
+    """0 -> 1 over the first `seconds`, 1 -> 0 over the last (smooth), 1 between."""
+    t = frame_times(n_frames, fps)
+    ramp = np.clip(np.minimum(t, (n_frames - 1) / fps - t) / seconds, 0.0, 1.0)
+    return np.sin(ramp * np.pi / 2) ** 2
+
+
+def add_expression_links(anim: Animation, emotion: str, intensity: float, amount: float) -> Animation:
+    """Cheek and eye squint with smiles; noseSneer when `emotion` is disgust."""
+    if amount <= 0:
+        return anim
+    w = anim.weights.copy()
+    for side in SIDES:
+        smile = f"mouthSmile{side}"
+        if smile in anim.names:
+            s = anim.weights[:, anim.names.index(smile)]
+            _raise(w, anim.names, f"cheekSquint{side}", amount * CHEEK_PER_SMILE * s)
+            _raise(w, anim.names, f"eyeSquint{side}", amount * EYE_SQUINT_PER_SMILE * s)
+    if emotion == "disgust":
+        sneer = amount * SNEER_AT_FULL * intensity * ease(anim.num_frames, anim.fps)
+        for side in SIDES:
+            _raise(w, anim.names, f"noseSneer{side}", sneer)
+    return anim.with_weights(w)
