@@ -1,11 +1,13 @@
 """A generated Animation into the scene: resampled to the scene's frame rate here (the one place),
 then keyed by its channel set (ARKit weights onto mapped shape keys, FLAME onto a FLAME rig),
-placed on the NLA at the clip's start frame, with the clip's sound.
+placed on the NLA at the clip's start frame, with the clip's sound. The emotion keys it was made
+with go on its action(s) as a custom property (JSON), so they travel with the .blend.
 
 All or nothing per clip: everything that can fail (the sound's channel, the curves, the actions)
 is settled before the clip's previous animation is replaced."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import bpy
@@ -14,6 +16,8 @@ from talkface_core.animation import FLAME, Animation
 
 from . import flame_rig, head_rig, keyframes, placement
 from .clip_requests import scene_fps
+
+EMOTION_TIMELINE = "talkface_emotion_timeline"   # custom property on the clip's actions
 
 
 @dataclass(frozen=True)
@@ -43,9 +47,12 @@ def apply_result(scene: bpy.types.Scene, mesh: bpy.types.Object, clip, anim: Ani
     else:
         plans, skipped = _shape_key_plans(mesh, clip.name, anim)
     actions = keyframes.write_actions(plans, start)
+    timeline = None if anim.emotion_timeline is None else json.dumps(anim.emotion_timeline.to_dict())
     for plan, action in zip(plans, actions):
         if plan.id_type == "KEY":
             placement.hold_rest(plan.owner, [c.data_path for c in plan.curves])
+        if timeline is not None:
+            action[EMOTION_TIMELINE] = timeline
         placement.place_clip_action(plan.owner, action, uid, f"TalkFace: {clip.name}", start, end)
     no_sound = placement.place_clip_sound(scene, audio or bpy.path.abspath(clip.filepath), uid,
                                           clip.name, start, channel)

@@ -5,13 +5,13 @@ import sys
 from pathlib import Path
 
 import bpy
-from bpy.props import EnumProperty, StringProperty
+from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 from bpy_extras.io_utils import ExportHelper, ImportHelper
 
 from talkface_core.blendshapes import ARKIT_NAMES
 
-from . import (apply, clip_layout, clip_requests, demo_head, fbx_export, flame_rig, head_rig,
-               properties, reports)
+from . import (apply, clip_layout, clip_requests, demo_head, emotion_keys, fbx_export, flame_rig,
+               head_rig, properties, reports)
 from .job import Job
 
 
@@ -34,6 +34,13 @@ def _report_mapping(op, mapped: int, unmapped: list[str], total: int) -> None:
     if unmapped:
         op.report({"WARNING"}, f"{reports.plural(len(unmapped), 'channel')} with no shape key "
                                f"will be skipped: {reports.listed(unmapped)}")
+
+
+def _remove_active(owner, collection: str, index: str) -> None:
+    """Remove owner.<collection>[owner.<index>] and keep the index on an item."""
+    items = getattr(owner, collection)
+    items.remove(getattr(owner, index))
+    setattr(owner, index, max(0, min(getattr(owner, index), len(items) - 1)))
 
 
 class TALKFACE_OT_detect_rig(bpy.types.Operator):
@@ -114,9 +121,7 @@ class TALKFACE_OT_clip_remove(bpy.types.Operator):
         return len(_settings(context).clips) > 0
 
     def execute(self, context):
-        settings = _settings(context)
-        settings.clips.remove(settings.clip_index)
-        settings.clip_index = max(0, min(settings.clip_index, len(settings.clips) - 1))
+        _remove_active(_settings(context), "clips", "clip_index")
         return {"FINISHED"}
 
 
@@ -138,6 +143,114 @@ class TALKFACE_OT_clip_move(bpy.types.Operator):
         if 0 <= new < len(settings.clips):
             settings.clips.move(settings.clip_index, new)
             settings.clip_index = new
+        return {"FINISHED"}
+
+
+def _active_clip(context):
+    settings = _settings(context)
+    if 0 <= settings.clip_index < len(settings.clips):
+        return settings.clips[settings.clip_index]
+    return None
+
+
+def _device(context) -> str:
+    prefs = properties.preferences(context)
+    return prefs.device if prefs else "auto"
+
+
+class TALKFACE_OT_emotion_key_add(bpy.types.Operator):
+    """Add an emotion key to the active clip at the playhead (it starts as the emotion in effect there)"""
+    bl_idname = "talkface.emotion_key_add"
+    bl_label = "Add key at playhead"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context):
+        return _active_clip(context) is not None
+
+    def execute(self, context):
+        clip = _active_clip(context)
+        offset = context.scene.frame_current - clip.frame_start
+        if offset < 0:
+            self.report({"ERROR"}, f'The playhead is before clip "{clip.name}" (it starts at frame '
+                                   f"{clip.frame_start})")
+            return {"CANCELLED"}
+        keys = emotion_keys.sorted_keys(clip)
+        same = next((i for i, k in enumerate(clip.emotion_keys) if k.frame == offset), None)
+        if same is not None:
+            clip.emotion_key_index = same
+            self.report({"INFO"}, f"Frame {context.scene.frame_current} already has a key")
+            return {"CANCELLED"}
+        before = [k for k in keys if k.frame < offset]
+        key = clip.emotion_keys.add()
+        key.frame = offset
+        if before:   # the new key holds what the face shows there; the animator then edits it
+            for name in ("emotion", "blend_with", "blend", "intensity"):
+                setattr(key, name, getattr(before[-1], name))
+        else:
+            key.emotion = clip.emotion if clip.emotion != "auto" else "neutral"
+            key.intensity = clip.intensity
+        # Keep the list in time order: it reads as the timeline.
+        position = len(before)
+        clip.emotion_keys.move(len(clip.emotion_keys) - 1, position)
+        clip.emotion_key_index = position
+        clip.use_emotion_keys = True
+        return {"FINISHED"}
+
+
+class TALKFACE_OT_emotion_key_remove(bpy.types.Operator):
+    """Remove the active emotion key of the active clip"""
+    bl_idname = "talkface.emotion_key_remove"
+    bl_label = "Remove emotion key"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context):
+        clip = _active_clip(context)
+        return clip is not None and len(clip.emotion_keys) > 0
+
+    def execute(self, context):
+        _remove_active(_active_clip(context), "emotion_keys", "emotion_key_index")
+        return {"FINISHED"}
+
+
+class TALKFACE_OT_emotion_read(bpy.types.Operator):
+    """Fill the active clip's emotion keys with the voice's own reading (replaces its keys; undo
+    brings them back)"""
+    bl_idname = "talkface.emotion_read"
+    bl_label = "Read from voice"
+    bl_options = {"REGISTER", "UNDO"}
+
+    max_keys: IntProperty(name="Max keys", min=1, max=32, default=4,
+                          description="At most this many keys")
+    min_segment: FloatProperty(name="Shortest stretch", min=0.0, max=30.0, default=1.0,
+                               unit="TIME_ABSOLUTE", description="Seconds one emotion lasts at least")
+    follow_arousal: BoolProperty(name="Intensity from arousal", default=False,
+                                 description="Intensity follows the voice's loudness and pitch range "
+                                             "(off: how clearly the voice reads as that emotion)")
+
+    @classmethod
+    def poll(cls, context):
+        return _active_clip(context) is not None and not context.window_manager.talkface_progress.running
+
+    def execute(self, context):
+        from talkface_core.pipeline import read_emotion
+        from talkface_core.request import GenerationRequest
+
+        clip = _active_clip(context)
+        path = bpy.path.abspath(clip.filepath)
+        try:
+            timeline = read_emotion(path, GenerationRequest(device=_device(context)),
+                                    max_keys=self.max_keys, min_segment_s=self.min_segment,
+                                    follow_arousal=self.follow_arousal)
+        except (ValueError, ImportError, OSError) as exc:
+            self.report({"ERROR"}, f'Clip "{clip.name}": {exc}')
+            return {"CANCELLED"}
+        fps = clip_requests.scene_fps(context.scene)
+        emotion_keys.set_keys(clip, timeline, fps)
+        clip.use_emotion_keys = True
+        self.report({"INFO"}, f'{clip.name}: {len(timeline.keys)} key(s) read from the voice: '
+                              f"{emotion_keys.summary(clip)}")
         return {"FINISHED"}
 
 
@@ -333,4 +446,5 @@ class TALKFACE_OT_export_fbx(bpy.types.Operator, ExportHelper):
 
 register, unregister = bpy.utils.register_classes_factory((
     TALKFACE_OT_detect_rig, TALKFACE_OT_clip_add, TALKFACE_OT_clip_remove, TALKFACE_OT_clip_move,
+    TALKFACE_OT_emotion_key_add, TALKFACE_OT_emotion_key_remove, TALKFACE_OT_emotion_read,
     TALKFACE_OT_generate, TALKFACE_OT_demo_head, TALKFACE_OT_export_fbx))

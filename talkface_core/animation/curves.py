@@ -9,10 +9,14 @@ import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .channels import ARKIT52, ROTATION_NAMES, ChannelSet
+
+if TYPE_CHECKING:
+    from ..emotion_timeline import EmotionTimeline
 
 MAX_FPS = 1000.0
 _OUT_OF_RANGE_TOLERANCE = 1e-4
@@ -55,11 +59,13 @@ class Animation:
 
     Weights outside the channel set's bounds are clipped (model output overshoots slightly), or
     raise AnimationError when `strict` is set (for data read from a user's file).
+    emotion_timeline: the emotion keys it was generated with (metadata the files keep), or None.
     """
 
     def __init__(self, names: Sequence[str], fps: float, weights: np.ndarray, *,
                  channels: ChannelSet = ARKIT52, strict: bool = False,
-                 rotation_names: Sequence[str] = (), rotations: np.ndarray | None = None) -> None:
+                 rotation_names: Sequence[str] = (), rotations: np.ndarray | None = None,
+                 emotion_timeline: EmotionTimeline | None = None) -> None:
         names = tuple(str(n) for n in names)
         if len(set(names)) != len(names):
             raise AnimationError("channel names must be unique")
@@ -90,6 +96,7 @@ class Animation:
         self.channels = channels
         self.rotation_names = rotation_names
         self.rotations = rotations
+        self.emotion_timeline = emotion_timeline
 
     @property
     def bounds(self) -> tuple[float, float] | None:
@@ -109,18 +116,25 @@ class Animation:
 
     def with_weights(self, weights: np.ndarray) -> Animation:
         return Animation(self.names, self.fps, weights, channels=self.channels,
-                         rotation_names=self.rotation_names, rotations=self.rotations)
+                         rotation_names=self.rotation_names, rotations=self.rotations,
+                         emotion_timeline=self.emotion_timeline)
 
     def with_rotations(self, names: Sequence[str], rotations: np.ndarray) -> Animation:
         return Animation(self.names, self.fps, self.weights, channels=self.channels,
-                         rotation_names=names, rotations=rotations)
+                         rotation_names=names, rotations=rotations, emotion_timeline=self.emotion_timeline)
+
+    def with_emotion_timeline(self, timeline: EmotionTimeline | None) -> Animation:
+        return Animation(self.names, self.fps, self.weights, channels=self.channels,
+                         rotation_names=self.rotation_names, rotations=self.rotations,
+                         emotion_timeline=timeline)
 
     def resample(self, fps: float) -> Animation:
         """The same motion at another frame rate, by linear interpolation at exact frame times."""
         fps = check_fps(fps)
         if fps == self.fps or self.num_frames == 0:
             return Animation(self.names, fps, self.weights, channels=self.channels,
-                             rotation_names=self.rotation_names, rotations=self.rotations)
+                             rotation_names=self.rotation_names, rotations=self.rotations,
+                             emotion_timeline=self.emotion_timeline)
         count = max(1, round(self.num_frames * fps / self.fps))
         # Source position of target frame j, computed directly from j: no accumulated step error.
         pos = np.arange(count, dtype=np.float64) * (self.fps / fps)
@@ -133,7 +147,8 @@ class Animation:
             return values[lo] * (1 - frac) + values[hi] * frac
 
         return Animation(self.names, fps, at(self.weights), channels=self.channels,
-                         rotation_names=self.rotation_names, rotations=at(self.rotations))
+                         rotation_names=self.rotation_names, rotations=at(self.rotations),
+                         emotion_timeline=self.emotion_timeline)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write by extension: .json (talkface), .csv (Live Link Face layout), .npz."""

@@ -33,7 +33,7 @@ def apply_layers(anim: Animation, request: GenerationRequest, voice: Voice) -> A
     if request.smoothing:
         anim = smooth(anim, request.smoothing)
     anim = balance_sides(anim)
-    anim = hold_expression(anim, voice)     # the emotion holds through pauses ...
+    anim = hold_expression(anim, voice, request.timeline)   # the emotion holds through pauses ...
     anim = settle_lips(anim, voice)         # ... while the lips come to rest
     anim = add_head_motion(anim, voice, request.head_motion)
     anim = add_gaze(anim, voice, request.gaze)          # after the head: the eyes compensate it

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..animation import Animation
+from ..emotion_timeline import EmotionTimeline
 from .pauses import pause_weight, phrase_index
 from .voice import Voice
 
@@ -29,7 +30,9 @@ def _smoothstep(x: np.ndarray) -> np.ndarray:
     return x * x * (3.0 - 2.0 * x)
 
 
-def hold_expression(anim: Animation, voice: Voice) -> Animation:
+def hold_expression(anim: Animation, voice: Voice, timeline: EmotionTimeline | None = None) -> Animation:
+    """timeline: the requested emotion keys; where they change the emotion, the held level
+    changes with it."""
     cols = [anim.names.index(n) for n in EXPRESSION if n in anim.names]
     phrases = voice.phrases
     if not cols or not len(phrases) or not anim.num_frames:
@@ -39,15 +42,36 @@ def hold_expression(anim: Animation, voice: Voice) -> Animation:
     index = phrase_index(voice, n, fps)
     w = anim.weights.copy()
     x = w[:, cols]
-    levels = np.stack([x[index == i].mean(0) if (index == i).any() else x.mean(0)
-                       for i in range(len(phrases))])
-    # The held level: each phrase's own inside it, eased from one phrase's to the next across a
-    # pause, the first phrase's before speech and the last's after it.
+    # A phrase's level as a pause sees it: from its last emotion change on (the pause after it)
+    # and up to its first (the pause before it), so an emotion that changes mid-phrase is not
+    # smeared into the pause. With one emotion both are the phrase's mean.
+    changes = np.array([k.time_s for k in timeline.keys[1:]] if timeline else [], dtype=float)
+    transition_s = timeline.transition_s if timeline else 0.0
+    stretch = np.searchsorted(changes, t, side="right")
+
+    def level(i: int, last: bool) -> np.ndarray:
+        inside = index == i
+        if not inside.any():
+            return x.mean(0)
+        pick = stretch[inside].max() if last else stretch[inside].min()
+        return x[inside & (stretch == pick)].mean(0)
+
+    after = np.stack([level(i, True) for i in range(len(phrases))])
+    before = np.stack([level(i, False) for i in range(len(phrases))])
+    # The held level: eased from one phrase's to the next across a pause (or around the emotion
+    # change that lies in it, like the keys ease), the first phrase's before speech and the
+    # last's after it.
     ends, starts = phrases[:-1, 1], phrases[1:, 0]
-    held = np.repeat(levels[:1], n, axis=0)
+    held = np.repeat(before[:1], n, axis=0)
     for i, (end, start) in enumerate(zip(ends, starts)):
-        blend = _smoothstep((t - end) / max(start - end, 1e-6))[:, None]
-        held = np.where((t > end)[:, None], levels[i] + blend * (levels[i + 1] - levels[i]), held)
+        within = changes[(changes > end) & (changes < start)]
+        if len(within):
+            c = within[0]
+            half = max(min(transition_s / 2, c - end, start - c), 1e-6)   # 0 s: a cut
+            blend = _smoothstep((t - c + half) / (2 * half))[:, None]
+        else:
+            blend = _smoothstep((t - end) / max(start - end, 1e-6))[:, None]
+        held = np.where((t > end)[:, None], after[i] + blend * (before[i + 1] - after[i]), held)
     strength = np.ones(n)
     first, last = phrases[0, 0], phrases[-1, 1]
     strength = np.where(t < first, _smoothstep((t - first + EASE_IN_S) / EASE_IN_S), strength)
