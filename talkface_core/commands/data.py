@@ -1,4 +1,5 @@
-"""`talkface data build|plot`: build the teacher-labelled corpus; plot a clip's curves."""
+"""`talkface data build|relabel|plot|compare`: build the teacher-labelled corpus, run a changed
+teacher over it again, plot a clip's curves, compare with real faces."""
 from __future__ import annotations
 
 import argparse
@@ -29,6 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="also write K degraded copies of every clip (noise, reverb, band limit, gain, "
                         "resample round trip, slight speed change with timings scaled)")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
+    r = sub.add_parser("relabel", help="run the teacher again on a built corpus (keeps audio, timings "
+                                       "and feature caches; rewrites each clip's curves)")
+    r.add_argument("--data", type=Path, required=True, help="corpus folder (with manifest.jsonl)")
+    r.add_argument("--seed", type=natural, required=True, help="the seed the corpus was built with")
+    r.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
     p = sub.add_parser("plot", help="save a PNG of a clip's teacher curves over its waveform")
     p.add_argument("corpus", type=Path)
     p.add_argument("clip", help="clip id (see manifest.jsonl)")
@@ -53,6 +60,14 @@ def run(args: argparse.Namespace) -> int:
                         n_festival=args.festival_clips, n_piper=args.piper_clips,
                         n_tts_de=args.german_clips)
         print(json.dumps(summary, indent=1))
+        return 0
+    if args.action == "relabel":
+        from talkface_core.data.relabel import relabel
+        manifest = args.data / "manifest.jsonl"
+        if not manifest.is_file():
+            raise SystemExit(f"{manifest} not found: --data must be a corpus built by `talkface data build`")
+        records = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
+        print(json.dumps(relabel(args.data, records, args.seed, args.workers, progress=not args.quiet)))
         return 0
     if args.action == "compare":
         from talkface_core.training.real_video import compare_dir

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..blendshapes import ARKIT_INDEX
+from ..prosody import smooth
 
 # FACS prototypes (Ekman & Friesen EMFACS) -> ARKit. AU numbers in the comments.
 AU_TABLE: dict[str, dict[str, float]] = {
@@ -40,6 +41,13 @@ AU_TABLE: dict[str, dict[str, float]] = {
 # Shapes that open the lips: gated by lip closure, so an expression never opens a /p b m/.
 LIP_OPENING = ("jawOpen", "mouthUpperUpLeft", "mouthUpperUpRight", "mouthStretchLeft", "mouthStretchRight")
 
+# How an emotion shapes articulation at intensity 1: (gain on the opening gestures, coarticulation
+# reach factor). Aroused speech (angry, happy, surprise) opens wider with crisper transitions,
+# sad speech is smaller and slower (hypo-articulated); closures are never scaled (lip_shapes.py).
+ARTICULATION: dict[str, tuple[float, float]] = {
+    "neutral": (1.0, 1.0), "happy": (1.1, 0.9), "angry": (1.2, 0.8), "surprise": (1.15, 0.9),
+    "fear": (1.05, 0.9), "disgust": (0.95, 1.0), "sad": (0.8, 1.3)}
+
 # Corpus label -> (emotion, intensity override or None).
 RAVDESS_EMOTIONS = {"01": ("neutral", None), "02": ("neutral", 0.25), "03": ("happy", None),
                     "04": ("sad", None), "05": ("angry", None), "06": ("fear", None),
@@ -50,8 +58,16 @@ EMODB_EMOTIONS = {"W": ("angry", None), "L": ("neutral", 0.25), "E": ("disgust",
 EMODB_INTENSITY = 0.75  # acted, one level, clearly expressed
 
 
+def articulation(emotion: str, intensity: float) -> tuple[float, float]:
+    """(opening gain, reach factor) for an emotion at an intensity (1, 1 at intensity 0)."""
+    gain, reach = ARTICULATION[emotion]
+    return 1.0 + (gain - 1.0) * intensity, 1.0 + (reach - 1.0) * intensity
+
+
 def envelope(speech: np.ndarray, emph: np.ndarray, fps: float, rng: np.random.Generator) -> np.ndarray:
-    """0..1 per frame: onset -> apex (+emphasis) -> offset around the speech frames."""
+    """0..1 per frame: onset -> apex (+emphasis) -> offset around the speech frames. Accents push
+    the expression further while speaking; a pause holds the phrase's typical level (a face does
+    not drop its smile between words), smoothed so the hold joins the speech without a step."""
     n = len(speech)
     idx = np.flatnonzero(speech)
     if len(idx) == 0:
@@ -62,7 +78,8 @@ def envelope(speech: np.ndarray, emph: np.ndarray, fps: float, rng: np.random.Ge
     ramp_in = np.clip((t - (first - 0.6 * onset_s)) / onset_s, 0.0, 1.0)
     ramp_out = np.clip(1.0 - (t - last) / offset_s, 0.0, 1.0)
     course = 0.3 + 0.7 * _smoothstep(np.minimum(ramp_in, ramp_out))  # a trace stays: a held face
-    return course * (0.65 + 0.35 * emph)
+    held = smooth(np.where(speech, emph, np.median(emph[idx])), int(0.15 * fps))
+    return course * (0.8 + 0.2 * held)
 
 
 def emotion_weights(emotion: str, intensity: float, env: np.ndarray, closure: np.ndarray) -> np.ndarray:

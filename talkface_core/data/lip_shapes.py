@@ -11,7 +11,7 @@ import numpy as np
 from ..blendshapes import ARKIT_INDEX
 from .visemes import PARAMS
 
-# ARKit shape: [(parameter, weight)]; sided shapes get the speaker's asymmetry in teacher.py.
+# ARKit shape: [(parameter, weight)]; both sides of a sided shape alike (the teacher is symmetric).
 LIP_MAP: dict[str, tuple[tuple[str, float], ...]] = {
     "jawOpen": (("jaw", 1.0),),
     "mouthClose": (("close", 0.9),),

@@ -1,8 +1,11 @@
 """Per-speaker style (what a style id means) and a person's idle motion: blinks, brows.
 
-A style is drawn once from (seed, style id): articulation gain (how wide they speak),
-left/right asymmetry, a resting expression, blink rate and brow mobility. All idle motion
-comes from the clip's own generator, so it is reproducible and independent of build order.
+A style is drawn once from (seed, style id): articulation gain (how wide they speak), a resting
+expression, blink rate and brow mobility. The resting expression is the same on both sides of
+the face: a sided one (drawn per side, with a left/right gain on top) taught the network a
+lopsided face, because the few training voices never average their speakers' sides out. It
+leaves the jaw shut: a face at rest has its lips together. All idle motion comes from the
+clip's own generator, so it is reproducible and independent of build order.
 """
 from __future__ import annotations
 
@@ -15,15 +18,13 @@ from .prosody import smooth
 from .seeding import rng_for
 
 NUM_STYLES = 64
-RESTING_SHAPES = ("mouthSmileLeft", "mouthSmileRight", "mouthFrownLeft", "mouthFrownRight",
-                  "browInnerUp", "browDownLeft", "browDownRight", "eyeSquintLeft", "eyeSquintRight",
-                  "mouthPressLeft", "mouthPressRight", "jawOpen")
+# One draw per shape; a bilateral one ("mouthSmile") sets its Left and Right alike.
+RESTING_SHAPES = ("mouthSmile", "mouthFrown", "browInnerUp", "browDown", "eyeSquint", "mouthPress")
 
 
 @dataclass(frozen=True)
 class Style:
     gain: float            # articulation gain on opening gestures
-    asymmetry: float       # >0: left side stronger; applied to every sided shape
     resting: np.ndarray    # (52,) resting expression added everywhere
     blinks_per_min: float
     brow_gain: float
@@ -32,21 +33,14 @@ class Style:
 def style_for(style_id: int, seed: int) -> Style:
     rng = rng_for(seed, f"style:{style_id}")
     resting = np.zeros(len(ARKIT_INDEX))
-    for name in RESTING_SHAPES:
-        resting[ARKIT_INDEX[name]] = rng.uniform(0.0, 0.08)
-    return Style(gain=float(rng.uniform(0.8, 1.2)), asymmetry=float(rng.uniform(-0.12, 0.12)),
-                 resting=resting, blinks_per_min=float(rng.uniform(10, 24)),
+    for shape in RESTING_SHAPES:
+        level = rng.uniform(0.0, 0.08)
+        for name in (shape, f"{shape}Left", f"{shape}Right"):
+            if name in ARKIT_INDEX:
+                resting[ARKIT_INDEX[name]] = level
+    return Style(gain=float(rng.uniform(0.8, 1.2)), resting=resting, blinks_per_min=float(rng.uniform(10, 24)),
                  brow_gain=float(rng.uniform(0.5, 1.5)))
 
-
-def apply_asymmetry(weights: np.ndarray, asymmetry: float) -> np.ndarray:
-    out = weights.copy()
-    for name, i in ARKIT_INDEX.items():
-        if name.endswith("Left"):
-            out[:, i] *= 1.0 + asymmetry
-        elif name.endswith("Right"):
-            out[:, i] *= 1.0 - asymmetry
-    return out
 
 
 def blinks(n_frames: int, fps: float, style: Style, rng: np.random.Generator) -> np.ndarray:

@@ -3,7 +3,9 @@
 Layers, each in its own module and table:
   lips/jaw   visemes.py (Cohen–Massaro coarticulation) -> lips.py (ARKit + loudness)
   emotion    emotion.py (FACS AUs, onset/apex/offset, emphasis from pitch and energy)
-  person     style.py (articulation gain, asymmetry, resting face, blinks, brows)
+  person     style.py (articulation gain, symmetric resting face, blinks, brows)
+Emotion shapes articulation too (emotion.articulation: wider/crisper when aroused, smaller and
+slower when sad), and the face is symmetric: natural asymmetry is not the teacher's to invent.
 """
 from __future__ import annotations
 
@@ -17,8 +19,8 @@ from . import emotion as emo
 from .prosody import emphasis, loudness
 from .lip_shapes import lip_weights
 from .seeding import rng_for
-from .style import apply_asymmetry, blinks, brow_motion, style_for
-from .visemes import PARAMS, segments, targets_and_dominance
+from .style import blinks, brow_motion, style_for
+from .visemes import PARAMS, REACH_S, segments, targets_and_dominance
 
 FPS = 60.0
 
@@ -34,8 +36,9 @@ def teach(audio: np.ndarray, phones: Sequence[tuple[float, float, str]], phone_s
     rng = rng_for(seed, f"clip:{clip_id}")
     person = style_for(style, seed)
     segs = segments(phones, phone_set)
-    art = targets_and_dominance(segs, n, FPS)
-    weights = lip_weights(art, loudness(audio, n, FPS), person.gain)
+    gain, reach = emo.articulation(emotion, intensity)
+    art = targets_and_dominance(segs, n, FPS, REACH_S * reach)
+    weights = lip_weights(art, loudness(audio, n, FPS), person.gain * gain)
 
     emph = emphasis(audio, n, FPS)
     t = (np.arange(n) + 0.5) / FPS
@@ -49,10 +52,7 @@ def teach(audio: np.ndarray, phones: Sequence[tuple[float, float, str]], phone_s
     brow = brow_motion(emph, FPS, person, rng)
     for name in ("browInnerUp", "browOuterUpLeft", "browOuterUpRight"):
         weights[:, ARKIT_INDEX[name]] += brow
-    resting = person.resting[None, :].repeat(n, axis=0)
-    resting[:, ARKIT_INDEX["jawOpen"]] *= 1.0 - closure  # a slack jaw still closes for /p b m/
-    weights += resting
-    weights = apply_asymmetry(weights, person.asymmetry)
+    weights += person.resting[None, :]
 
     blink = blinks(n, FPS, person, rng)
     for side in ("Left", "Right"):

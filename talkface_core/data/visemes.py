@@ -20,7 +20,7 @@ JAW_PARAMS = ("jaw",)  # the rest are lip/tongue parameters
 
 # class: (targets by parameter name (unlisted = 0), jaw dominance, lip dominance)
 VISEMES: dict[str, tuple[dict[str, float], float, float]] = {
-    "sil": ({"jaw": 0.02}, 0.6, 0.6),
+    "sil": ({"jaw": 0.02, "close": 0.03}, 0.6, 0.6),  # at rest the lips meet (mouthClose >= jawOpen)
     "PBM": ({"jaw": 0.02, "close": 1.0, "press": 0.55}, 8.0, 40.0),
     "FV":  ({"jaw": 0.08, "tuck": 0.65, "upper": 0.35}, 3.0, 12.0),
     "TH":  ({"jaw": 0.16, "tongue": 0.55, "lower": 0.12}, 2.0, 5.0),
@@ -62,9 +62,10 @@ def segments(phones: Sequence[tuple[float, float, str]], phone_set: str) -> list
     return out
 
 
-def targets_and_dominance(segs: Sequence[tuple[float, float, str]], n_frames: int, fps: float
-                          ) -> np.ndarray:
-    """Cohen–Massaro blend: (n_frames, len(PARAMS)) articulation, before gains and loudness."""
+def targets_and_dominance(segs: Sequence[tuple[float, float, str]], n_frames: int, fps: float,
+                          reach_s: float = REACH_S) -> np.ndarray:
+    """Cohen–Massaro blend: (n_frames, len(PARAMS)) articulation, before gains and loudness.
+    A longer `reach_s` blends neighbours further into each other: slower, smaller gestures."""
     t = (np.arange(n_frames) + 0.5) / fps
     if not segs:
         return np.tile(_target("sil"), (n_frames, 1))
@@ -77,7 +78,7 @@ def targets_and_dominance(segs: Sequence[tuple[float, float, str]], n_frames: in
         # Flat at full dominance inside the phone, exponential decay outside it.
         outside = np.maximum(np.abs(t - centre) - half, 0.0)
         alpha = np.where(jaw_mask, jaw_dom, lip_dom)
-        tau = REACH_S / np.log(4.0 * np.maximum(alpha, 1.0))
+        tau = reach_s / np.log(4.0 * np.maximum(alpha, 1.0))
         dom = alpha[None, :] * np.exp(-outside[:, None] / tau[None, :])
         num += dom * _target(cls)[None, :]
         den += dom
