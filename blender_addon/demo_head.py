@@ -43,6 +43,7 @@ def _shape_keys(obj: bpy.types.Object, head: asset.DemoHead) -> None:
     for name in ARKIT_NAMES:
         block = obj.shape_key_add(name=name, from_mix=False)
         block.data.foreach_set("co", (head.vertices + head.delta(name)).ravel())
+        block.value = 0.0   # Blender 5.0 starts new keys at 1.0: the head would wear every expression
 
 
 def create(context, name: str = "TalkFace Head") -> bpy.types.Object:

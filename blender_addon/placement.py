@@ -68,16 +68,14 @@ def hold_rest(key: bpy.types.Key, data_paths: list[str]) -> None:
     held = {fc.data_path for _, strip in found for fc in compat.action_fcurves(strip.action)}
     if set(data_paths) <= held:
         return
-    curves = [keyframes.Curve(path, 0, np.zeros(1, np.float32)) for path in sorted(held | set(data_paths))]
-    action = keyframes.write_action(f"TF {REST}", "KEY", curves, 0)
+    paths = sorted(held | set(data_paths))
+    action = keyframes.write_action(f"TF {REST}", "KEY",
+                                    [keyframes.Curve(p, 0, np.zeros(1, np.float32)) for p in paths], 0)
     action[TAG] = REST
-    track = found[0][0] if found else anim_data.nla_tracks.new()
+    track = remove_clip_animation(key, REST)  # the old rest action, for one holding more keys
+    if track is None:
+        track = anim_data.nla_tracks.new()
     track.name = REST_NAME
-    for _, strip in found:
-        old = strip.action
-        track.strips.remove(strip)
-        if old.users == 0:
-            bpy.data.actions.remove(old)
     strip = track.strips.new(action.name, 0, action)
     compat.bind_strip(strip, action)
     strip.extrapolation = "HOLD"  # before and after its one frame: every frame of the scene

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .animation import Animation
-from .audio import SAMPLE_RATE, check_samples, load_audio
+from .audio import SAMPLE_RATE, AudioError, check_samples, load_audio
 from .devices import resolve_device
 from .emotion_timeline import EmotionTimeline, TimelineError
 from .model.checkpoint import CheckpointError, load_checkpoint, load_numpy_checkpoint
@@ -54,10 +54,15 @@ def _resolved(path: Path | None) -> str | None:
 
 
 def _request(request: GenerationRequest | None, options: dict) -> GenerationRequest:
+    if request is not None and not isinstance(request, GenerationRequest):
+        raise RequestError(f"request must be a GenerationRequest, got {type(request).__name__}")
     return GenerationRequest.from_options(request, **options) if request is None or options else request
 
 
 def _samples(audio: str | os.PathLike[str] | np.ndarray) -> np.ndarray:
+    if not isinstance(audio, (str, os.PathLike, np.ndarray)):
+        raise AudioError(f"audio must be a file path or a numpy array of samples, got "
+                         f"{type(audio).__name__}")
     return check_samples(audio, SAMPLE_RATE) if isinstance(audio, np.ndarray) else load_audio(audio)
 
 

@@ -9,6 +9,7 @@ clip's own average. Cheap (vectorised FFTs) and good enough to place accents and
 from __future__ import annotations
 
 import numpy as np
+import scipy.fft
 
 from .audio import SAMPLE_RATE
 
@@ -52,9 +53,12 @@ def pitch(audio: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
     win = int(0.04 * SAMPLE_RATE)
     frames = _frames(audio, n_frames, fps, win)
     frames = frames - frames.mean(axis=1, keepdims=True)
-    spec = np.fft.rfft(frames * np.hanning(win), n=2 * win, axis=1)
-    ac = np.fft.irfft(np.abs(spec) ** 2, axis=1)[:, :win]
     lag_lo, lag_hi = SAMPLE_RATE // 400, SAMPLE_RATE // 70
+    # Zero-padded to a power of two past win + lag_hi: the lags searched never wrap around, so the
+    # autocorrelation is the linear one (as with 2 * win) at about half the FFT work.
+    size = 1 << int(np.ceil(np.log2(win + lag_hi)))
+    spec = scipy.fft.rfft((frames * np.hanning(win)).astype(np.float32), n=size, axis=1, workers=-1)
+    ac = scipy.fft.irfft(np.abs(spec) ** 2, n=size, axis=1, workers=-1)[:, :lag_hi + 1]
     peak = lag_lo + np.argmax(ac[:, lag_lo:lag_hi], axis=1)
     strength = ac[np.arange(n_frames), peak] / (ac[:, 0] + 1e-12)
     energy = np.mean(frames**2, axis=1)
@@ -64,8 +68,12 @@ def pitch(audio: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
 
 def emphasis(audio: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
     """0..1 per frame: where the voice is louder and higher than its own average (accents)."""
-    loud = loudness(audio, n_frames, fps)
-    f0 = pitch(audio, n_frames, fps)
+    return emphasis_of(loudness(audio, n_frames, fps), pitch(audio, n_frames, fps), fps)
+
+
+def emphasis_of(loud: np.ndarray, f0: np.ndarray, fps: float) -> np.ndarray:
+    """emphasis() from loudness and pitch already measured (at the same frames)."""
+    n_frames = len(loud)
     voiced = ~np.isnan(f0)
     semis = np.zeros(n_frames)
     if voiced.sum() > 3:

@@ -33,9 +33,24 @@ def check_fps(fps: float) -> float:
     return fps
 
 
-def _finite(values: np.ndarray, what: str) -> None:
-    if not np.isfinite(values).all():
-        raise AnimationError(f"{what} contain NaN or infinite values")
+def _float32(values: object, what: str) -> np.ndarray:
+    """`values` as finite float32. The error names the first bad value and where it is: a finite
+    number beyond float32's range (a huge integer) is not reported as NaN or infinite."""
+    raw = np.asarray(values)
+    try:
+        with np.errstate(over="ignore"):
+            out = raw.astype(np.float32)
+    except (TypeError, ValueError, OverflowError):
+        raise AnimationError(f"{what} must be numbers, got {raw.dtype} values") from None
+    bad = np.flatnonzero(~np.isfinite(out))
+    if bad.size:
+        value = raw.flat[bad[0]]
+        where = f"at {np.unravel_index(bad[0], raw.shape)}" if raw.ndim else ""
+        if isinstance(value, (int, np.integer)) or np.isfinite(float(value)):
+            raise AnimationError(f"{what} hold {value} {where}, beyond float32's range "
+                                 f"(+-{np.finfo(np.float32).max:.3g})")
+        raise AnimationError(f"{what} contain NaN or infinite values (first {where})")
+    return out
 
 
 class Animation:
@@ -55,10 +70,9 @@ class Animation:
         if len(set(names)) != len(names):
             raise AnimationError("channel names must be unique")
         fps = check_fps(fps)
-        weights = np.asarray(weights, dtype=np.float32)
+        weights = _float32(weights, "weights")
         if weights.ndim != 2 or weights.shape[1] != len(names):
             raise AnimationError(f"weights must be (frames, {len(names)}), got {weights.shape}")
-        _finite(weights, "weights")
         if channels.bounds is not None and weights.size:
             lo, hi = channels.bounds
             if strict and (weights.min() < lo - _OUT_OF_RANGE_TOLERANCE
@@ -72,11 +86,10 @@ class Animation:
             raise AnimationError(f"rotation channels must be distinct names of {', '.join(ROTATION_NAMES)}"
                                  f"; got {', '.join(rotation_names)}")
         rotations = (np.zeros((weights.shape[0], 0), np.float32) if rotations is None
-                     else np.asarray(rotations, dtype=np.float32))
+                     else _float32(rotations, "rotations"))
         if rotations.shape != (weights.shape[0], len(rotation_names)):
             raise AnimationError(f"rotations must be ({weights.shape[0]}, {len(rotation_names)}), "
                                  f"got {rotations.shape}")
-        _finite(rotations, "rotations")
         self.names = names
         self.fps = fps
         self.weights = weights

@@ -97,9 +97,9 @@ def load(path: Path, *, fps: float | None = None) -> Animation:
             if not isinstance(doc, dict) or doc.get("format") != FORMAT:
                 raise AnimationError(f"{path.name} is not a talkface animation")
             names, rot_names = doc["names"], doc.get("rotation_names", [])
-            frames = np.array(doc["frames"], dtype=np.float32).reshape(-1, len(names))
-            rotations = np.array(doc.get("rotations", []), dtype=np.float32).reshape(len(frames),
-                                                                                    len(rot_names))
+            # Kept as read (not float32 yet): Animation names a value float32 cannot hold.
+            frames = np.array(doc["frames"]).reshape(-1, len(names))
+            rotations = np.array(doc.get("rotations", [])).reshape(len(frames), len(rot_names))
             return Animation(names, doc["fps"], frames, strict=True,
                              channels=_channel_set(doc.get("channels"), doc.get("bounds")),
                              rotation_names=rot_names, rotations=rotations,

@@ -47,6 +47,21 @@ class Cancelled(Exception):
     """The caller's cancel() returned True; generation stopped between windows."""
 
 
+def check_receptive_field(cfg: NetConfig, max_frames: int = WINDOW_FRAMES,
+                          overlap: int = OVERLAP_FRAMES) -> None:
+    """ValueError unless the frames the network sees either side of a frame (its context, with
+    the emotion_pool's half) leave room, in one `max_frames` speech-encoder window, for a window
+    of at least two cross-fades."""
+    context = cfg.context_frames() + 1
+    if max_frames - 2 * context < 2 * overlap:
+        raise ValueError(
+            f"the network sees {context - 1} frames either side of each frame (emotion_pool "
+            f"{cfg.emotion_pool}, dilations {list(cfg.content_dilations)} / "
+            f"{list(cfg.emotion_dilations)} / {list(cfg.decoder_dilations)}); a {max_frames}-frame "
+            f"window with {overlap}-frame cross-fades allows at most "
+            f"{(max_frames - 2 * overlap) // 2 - 1}")
+
+
 def _spans(total: int, window: int, overlap: int) -> list[tuple[int, int]]:
     step = window - overlap
     starts = range(0, max(total - overlap, 1), step)
@@ -73,6 +88,7 @@ def _stream(model: Runner, samples: np.ndarray, per_window: Callable[[np.ndarray
                          if model.cfg.n_speech else "this checkpoint reads log-mel only; pass no speech encoder")
     context = model.cfg.context_frames() + 1
     if speech is not None:
+        check_receptive_field(model.cfg, speech.max_frames, overlap)
         window = min(window, speech.max_frames - 2 * context)
     if overlap * 2 > window:
         raise ValueError("overlap must be at most half the window")

@@ -74,9 +74,9 @@ class Voice:
         if voiced.any():
             st = 12.0 * np.log2(f0[voiced])
             semitones[voiced] = st - np.median(st)
-        return cls(duration, prosody.loudness(samples, n, ANALYSIS_FPS), semitones,
-                   prosody.speaking(samples, n, ANALYSIS_FPS),
-                   prosody.emphasis(samples, n, ANALYSIS_FPS), (int(seed), audio_digest(samples)))
+        loudness = prosody.loudness(samples, n, ANALYSIS_FPS)
+        return cls(duration, loudness, semitones, prosody.speaking(samples, n, ANALYSIS_FPS),
+                   prosody.emphasis_of(loudness, f0, ANALYSIS_FPS), (int(seed), audio_digest(samples)))
 
     @classmethod
     def silent(cls, duration: float, seed: int = 0) -> Voice:

@@ -232,7 +232,8 @@ def test_a_clip_removed_mid_job_is_not_counted(audio) -> None:
         RESULT.update(state=sorted(driver._finish(ctx)), reports=driver.reports, after=snapshot())
     """)
     assert result["state"] == ["FINISHED"]
-    assert result["reports"] == [
+    reports = [r for r in result["reports"] if "without sound" not in r[1]]  # bpy 4.2: no audio
+    assert reports == [
         ["WARNING", 'Clip "dropped" was removed from the list while generating: not applied'],
         ["INFO", "Generated 1 of 2 clips on Head"]]
     assert [t for t in result["after"]["tracks"] if not t.endswith("rest")] == ["Head/TalkFace: kept"]
