@@ -8,7 +8,8 @@ file names in ../shared/data, so they are the speakers neither checkpoint traine
 espeak-ng speech. When a corpus (../corpus/manifest.jsonl) exists its held-out clips are used
 instead and also give the teacher's curves and phone timings for the lip metrics.
 
-Per clip, with blinks off at 60 fps (the network's emotion input is what changes, nothing else):
+Per clip, at 60 fps with blinks and gaze off (they do not follow the emotion; every other
+post-processing layer is on), the keys being what changes between runs:
 - transition midpoint: for the change from key k-1 to key k, the emotion-region progress
   p(t) = <y(t) - y[k-1](t), y[k](t) - y[k-1](t)> / |y[k](t) - y[k-1](t)|^2 over the emotion-region
   channels, y[j] the clip generated with key j's emotion held constant; the midpoint is where p
@@ -222,7 +223,9 @@ def study_timeline(samples: np.ndarray, ckpt: str | None) -> tuple[EmotionTimeli
     timeline = EmotionTimeline((EmotionKey(0.0, "neutral", 0.3), EmotionKey(round(d * 0.25, 2), "happy", 0.8),
                                 EmotionKey(round(d * 0.5, 2), {"happy": 0.6, "surprise": 0.4}, 0.6),
                                 EmotionKey(round(d * 0.75, 2), "sad", 0.7)), TRANSITION)
-    run = lambda emotion: generate(samples, emotion=emotion, fps=FPS, blinks=False,  # noqa: E731
+    # Blinks and gaze off: they do not follow the emotion, and a saccade would be the largest
+    # step near a key. Every other layer (held expression, brows, cheeks, ...) is on.
+    run = lambda emotion: generate(samples, emotion=emotion, fps=FPS, blinks=False, gaze=0.0,  # noqa: E731
                                    checkpoint=ckpt, device="cpu")
     keyed = run(timeline)
     constants = [run(EmotionTimeline((EmotionKey(0.0, k.weights, k.intensity),))) for k in timeline.keys]

@@ -23,6 +23,8 @@ EXPRESSION = ("browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft",
 EASE_IN_S = 0.5      # before the first phrase the expression builds up over this ...
 EASE_OUT_S = 0.8     # ... and after the last it relaxes over this, after a short hold
 HOLD_AFTER_S = 0.3
+SETTLE_S = 0.2       # beyond half an emotion change's transition, the network still reaches this far
+MIN_LEVEL_S = 0.25   # a phrase's settled stretch shorter than this does not set a level alone
 
 
 def _smoothstep(x: np.ndarray) -> np.ndarray:
@@ -42,19 +44,30 @@ def hold_expression(anim: Animation, voice: Voice, timeline: EmotionTimeline | N
     index = phrase_index(voice, n, fps)
     w = anim.weights.copy()
     x = w[:, cols]
-    # A phrase's level as a pause sees it: from its last emotion change on (the pause after it)
-    # and up to its first (the pause before it), so an emotion that changes mid-phrase is not
-    # smeared into the pause. With one emotion both are the phrase's mean.
+    # A phrase's level as a pause sees it: that of the emotion in effect at its end (the pause
+    # after it) or at its start (the pause before), measured where the face has settled on that
+    # emotion, so a change of emotion mid-phrase is not smeared into the pause. Too little of
+    # it in the phrase (a key just before its end): the emotion's settled speech anywhere. With
+    # one emotion both are the phrase's mean.
     changes = np.array([k.time_s for k in timeline.keys[1:]] if timeline else [], dtype=float)
     transition_s = timeline.transition_s if timeline else 0.0
     stretch = np.searchsorted(changes, t, side="right")
+    moving = np.zeros(n, bool)
+    for c in changes:
+        moving |= np.abs(t - c) < transition_s / 2 + SETTLE_S
+    enough = max(1, round(MIN_LEVEL_S * fps))
 
     def level(i: int, last: bool) -> np.ndarray:
         inside = index == i
         if not inside.any():
             return x.mean(0)
-        pick = stretch[inside].max() if last else stretch[inside].min()
-        return x[inside & (stretch == pick)].mean(0)
+        if not len(changes):
+            return x[inside].mean(0)
+        same = stretch == (stretch[inside].max() if last else stretch[inside].min())
+        for frames in (inside & same & ~moving, (index >= 0) & same & ~moving):
+            if frames.sum() >= enough:
+                return x[frames].mean(0)
+        return x[inside & same].mean(0)
 
     after = np.stack([level(i, True) for i in range(len(phrases))])
     before = np.stack([level(i, False) for i in range(len(phrases))])
@@ -76,6 +89,16 @@ def hold_expression(anim: Animation, voice: Voice, timeline: EmotionTimeline | N
     first, last = phrases[0, 0], phrases[-1, 1]
     strength = np.where(t < first, _smoothstep((t - first + EASE_IN_S) / EASE_IN_S), strength)
     strength = np.where(t > last, 1.0 - _smoothstep((t - last - HOLD_AFTER_S) / EASE_OUT_S), strength)
+    # Before the first phrase its emotion is held only from the key that brings it on, after the
+    # last phrase only until the next key: a key in the silence around the speech changes the
+    # face there (eased like the keys), instead of the hold carrying the speech's emotion over.
+    half = max(transition_s / 2, 1e-6)
+    for c in changes:
+        rise = _smoothstep((t - c + half) / (2 * half))
+        if c < first:
+            strength = np.where(t < first, np.minimum(strength, rise), strength)
+        elif c > last:
+            strength = np.where(t > last, np.minimum(strength, 1.0 - rise), strength)
     weight = (pause_weight(voice, n, fps) * strength)[:, None]
     # Never below what the network already has there: holding only lifts a sagging expression.
     w[:, cols] = x + weight * np.maximum(held - x, 0.0)
