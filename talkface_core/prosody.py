@@ -9,6 +9,7 @@ clip's own average. Cheap (vectorised FFTs) and good enough to place accents and
 from __future__ import annotations
 
 import numpy as np
+import scipy.fft
 
 from .audio import SAMPLE_RATE
 
@@ -18,30 +19,36 @@ SILENCE_DBFS = -60.0
 
 
 def _frames(audio: np.ndarray, n_frames: int, fps: float, win: int) -> np.ndarray:
+    """(n_frames, win) float32 windows around the frame centres (zeros beyond the clip)."""
     centres = ((np.arange(n_frames) + 0.5) * SAMPLE_RATE / fps).astype(np.int64)
-    padded = np.pad(audio.astype(np.float64), (win, win))
-    idx = centres[:, None] + np.arange(-win // 2, win // 2)[None, :] + win
-    return padded[np.clip(idx, 0, len(padded) - 1)]
+    padded = np.pad(audio.astype(np.float32), (win, win))
+    starts = np.clip(centres, 0, len(audio)) + win - win // 2
+    return padded[starts[:, None] + np.arange(win)[None, :]]
 
 
 def level_db(audio: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
     """RMS level in dBFS per frame, over 30 ms around the frame's centre."""
     frames = _frames(audio, n_frames, fps, int(0.03 * SAMPLE_RATE))
-    return 10.0 * np.log10(np.mean(frames**2, axis=1) + 1e-10)
+    return 10.0 * np.log10(np.mean(frames**2, axis=1, dtype=np.float64) + 1e-10)
 
 
-def loudness(audio: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
+def loudness_from_db(db: np.ndarray) -> np.ndarray:
     """0..1 per frame: 0 at the clip's 10th-percentile level (or -60 dBFS), 1 at its 95th."""
-    db = level_db(audio, n_frames, fps)
-    lo = max(np.percentile(db, 10), -60.0)
+    if not len(db):
+        return np.zeros(0)
+    lo = max(np.percentile(db, 10), SILENCE_DBFS)
     hi = max(np.percentile(db, 95), lo + 10.0)
     return np.clip((db - lo) / (hi - lo), 0.0, 1.0)
 
 
-def speaking(audio: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
+def loudness(audio: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
+    """loudness_from_db of the clip's level."""
+    return loudness_from_db(level_db(audio, n_frames, fps))
+
+
+def speaking_from_db(db: np.ndarray) -> np.ndarray:
     """True per frame where the level is within SPEECH_RANGE_DB of the clip's loud peaks (its 95th
     percentile) and above SILENCE_DBFS: relative, so a quiet recording still has its pauses."""
-    db = level_db(audio, n_frames, fps)
     if not len(db):
         return np.zeros(0, bool)
     return db > max(np.percentile(db, 95) - SPEECH_RANGE_DB, SILENCE_DBFS)
@@ -50,24 +57,30 @@ def speaking(audio: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
 def pitch(audio: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
     """F0 in Hz per frame (NaN where unvoiced or silent)."""
     win = int(0.04 * SAMPLE_RATE)
+    lag_lo, lag_hi = SAMPLE_RATE // 400, SAMPLE_RATE // 70
     frames = _frames(audio, n_frames, fps, win)
     frames = frames - frames.mean(axis=1, keepdims=True)
-    spec = np.fft.rfft(frames * np.hanning(win), n=2 * win, axis=1)
-    ac = np.fft.irfft(np.abs(spec) ** 2, axis=1)[:, :win]
-    lag_lo, lag_hi = SAMPLE_RATE // 400, SAMPLE_RATE // 70
+    # The autocorrelation up to the longest lag needs an FFT of win + lag_hi points, no more
+    # (a power of two; single precision is ample for a peak pick and twice as fast).
+    n_fft = 1 << int(np.ceil(np.log2(win + lag_hi)))
+    spec = scipy.fft.rfft(frames * np.hanning(win).astype(np.float32), n=n_fft, axis=1)
+    ac = scipy.fft.irfft(np.abs(spec) ** 2, n=n_fft, axis=1)[:, :lag_hi].astype(np.float64)
     peak = lag_lo + np.argmax(ac[:, lag_lo:lag_hi], axis=1)
     strength = ac[np.arange(n_frames), peak] / (ac[:, 0] + 1e-12)
-    energy = np.mean(frames**2, axis=1)
+    energy = np.mean(frames**2, axis=1, dtype=np.float64)
     voiced = (strength > 0.45) & (energy > 1e-6)
     return np.where(voiced, SAMPLE_RATE / peak, np.nan)
 
 
 def emphasis(audio: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
     """0..1 per frame: where the voice is louder and higher than its own average (accents)."""
-    loud = loudness(audio, n_frames, fps)
-    f0 = pitch(audio, n_frames, fps)
+    return emphasis_from(loudness(audio, n_frames, fps), pitch(audio, n_frames, fps), fps)
+
+
+def emphasis_from(loud: np.ndarray, f0: np.ndarray, fps: float) -> np.ndarray:
+    """emphasis() from the clip's loudness and pitch, already measured at fps."""
     voiced = ~np.isnan(f0)
-    semis = np.zeros(n_frames)
+    semis = np.zeros(len(f0))
     if voiced.sum() > 3:
         st = 12.0 * np.log2(f0[voiced])
         semis[voiced] = np.clip((st - np.median(st)) / 4.0, -1.0, 1.0)  # +-4 semitones = full range

@@ -18,7 +18,7 @@ from .voice import Voice
 
 JAW_PER_SPEED = 0.003     # jawLeft/Right per unit of jawOpen per second
 MOUTH_PER_SPEED = 0.012   # mouthLeft/Right (the lips ride on the jaw)
-ENVELOPE_S = 0.2
+ENVELOPE_S = 0.35
 
 
 def add_jaw_sideways(anim: Animation, voice: Voice, amount: float) -> Animation:
