@@ -1,13 +1,14 @@
 """A generated Animation into the scene: resampled to the scene's frame rate here (the one place),
-then keyed by its channel set (ARKit weights onto mapped shape keys, FLAME onto a FLAME rig),
-placed on the NLA at the clip's start frame, with the clip's sound."""
+then keyed by its channel set (ARKit weights onto mapped shape keys, FLAME onto a FLAME rig) and
+its head/eye rotations onto the rig (head_bones.py), placed on the NLA at the clip's start frame,
+with the clip's sound."""
 from __future__ import annotations
 
 import bpy
 
 from talkface_core.animation import FLAME, Animation
 
-from . import flame_rig, head_rig, keyframes, placement
+from . import flame_rig, head_bones, head_rig, keyframes, placement
 from .clip_requests import scene_fps
 
 
@@ -25,6 +26,7 @@ def apply_result(scene: bpy.types.Scene, mesh: bpy.types.Object, clip, anim: Ani
         skipped = flame_rig.key_clip(mesh, clip, anim)
     else:
         skipped = _key_shape_keys(mesh, clip, anim)
+    head_bones.key_clip(scene, mesh, clip, anim)
     placement.place_clip_sound(scene, bpy.path.abspath(clip.filepath), clip.uid, clip.name, start)
     placement.extend_scene_range(scene, start, end)
     return skipped
