@@ -80,13 +80,17 @@ def _face_rows(box, clip) -> None:
     col.prop(clip, "seed")
 
 
-class TALKFACE_PT_head(bpy.types.Panel):
-    bl_label = "Head and eyes"
+class SubPanel:
+    """Where the TalkFace tab's folded sub-panels sit (mixed into each bpy.types.Panel)."""
     bl_space_type = "VIEW_3D"
     bl_region_type = "UI"
     bl_category = "TalkFace"
     bl_parent_id = "TALKFACE_PT_main"
     bl_options = {"DEFAULT_CLOSED"}
+
+
+class TALKFACE_PT_head(SubPanel, bpy.types.Panel):
+    bl_label = "Head and eyes"
 
     def draw(self, context):
         settings = context.scene.talkface
@@ -102,13 +106,8 @@ class TALKFACE_PT_head(bpy.types.Panel):
             layout.prop(settings, "eye_bones")
 
 
-class TALKFACE_PT_mapping(bpy.types.Panel):
+class TALKFACE_PT_mapping(SubPanel, bpy.types.Panel):
     bl_label = "Rig mapping"
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = "TalkFace"
-    bl_parent_id = "TALKFACE_PT_main"
-    bl_options = {"DEFAULT_CLOSED"}
 
     def draw(self, context):
         mesh = head_rig.resolve_mesh(context.scene.talkface.target)
