@@ -19,7 +19,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from blender_addon import keyframes, rigmap  # noqa: E402
+from blender_addon import keyframes, shape_key_match  # noqa: E402
 from talkface_core.blendshapes import ARKIT_NAMES  # noqa: E402
 
 
@@ -43,10 +43,11 @@ def insert_loop(key: bpy.types.Key, weights: np.ndarray) -> None:
 
 def time_writers(frames: int) -> dict[str, float]:
     weights = np.random.default_rng(0).random((frames, 52), dtype=np.float32)
-    mapping = rigmap.match(ARKIT_NAMES, ARKIT_NAMES)
+    mapping = shape_key_match.match(ARKIT_NAMES, ARKIT_NAMES)
     obj = head()
     t0 = time.perf_counter()
-    keyframes.write_action(obj.data.shape_keys, "bulk", ARKIT_NAMES, weights, 1, mapping)
+    curves = keyframes.shape_key_curves(obj.data.shape_keys, ARKIT_NAMES, weights, mapping)
+    keyframes.write_action("bulk", "KEY", curves, 1)
     bulk = time.perf_counter() - t0
     obj = head()
     t0 = time.perf_counter()

@@ -1,11 +1,13 @@
-"""Render the demo head (Cycles, CPU) at a vowel and at a bilabial.
+"""Render the demo head through the camera and light Create demo head adds: poses set by hand, or
+the frames of generated lipsync.
 
-    python bench/render_demo.py OUT_DIR [--size 512] [--speak "Mom bought a map." --emotion happy]
+    python bench/render_demo.py OUT_DIR [--engine workbench|eevee|cycles] [--size 512]
+                                [--poses rest,vowel,...] [--speak "Mom bought a map." --emotion happy]
 
-Without --speak it poses the head by hand (neutral, vowel "ah", bilabial "m", happy). With --speak
-it synthesises the sentence with espeak-ng (which reports exact phoneme times), runs Generate
-lipsync on the demo head with the shipped model, and renders the frame in the middle of the first
-open vowel and of the first bilabial (m/b/p) of the generated animation.
+Without --speak it poses the head by hand (POSES). With --speak it synthesises the sentence with
+espeak-ng (which reports exact phoneme times), runs Generate lipsync on the demo head with the
+shipped model, and renders the frame in the middle of the first open vowel and of the first
+bilabial (m/b/p) of the generated animation.
 """
 from __future__ import annotations
 
@@ -14,54 +16,40 @@ import sys
 from pathlib import Path
 
 import bpy
-from mathutils import Vector
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 POSES = {
-    "neutral": {},
-    "vowel": {"jawOpen": 0.7, "mouthLowerDownLeft": 0.3, "mouthLowerDownRight": 0.3,
+    "rest": {},
+    "vowel": {"jawOpen": 0.6, "mouthLowerDownLeft": 0.3, "mouthLowerDownRight": 0.3,
               "mouthUpperUpLeft": 0.2, "mouthUpperUpRight": 0.2},
-    "bilabial": {"jawOpen": 0.08, "mouthClose": 0.1, "mouthPressLeft": 0.6,
-                 "mouthPressRight": 0.6, "mouthRollLower": 0.2},
-    "happy": {"mouthSmileLeft": 0.9, "mouthSmileRight": 0.9, "cheekSquintLeft": 0.5,
-              "cheekSquintRight": 0.5, "jawOpen": 0.2, "eyeSquintLeft": 0.3, "eyeSquintRight": 0.3},
+    "bilabial": {"jawOpen": 0.1, "mouthClose": 0.1, "mouthPressLeft": 0.5, "mouthPressRight": 0.5},
+    "smile": {"mouthSmileLeft": 0.8, "mouthSmileRight": 0.8, "cheekSquintLeft": 0.4,
+              "cheekSquintRight": 0.4, "eyeSquintLeft": 0.2, "eyeSquintRight": 0.2, "jawOpen": 0.1},
+    "gaze": {"eyeLookOutLeft": 0.8, "eyeLookInRight": 0.8},  # both eyes to the character's left
+    "gaze_up": {"eyeLookUpLeft": 0.8, "eyeLookUpRight": 0.8},
+    "gaze_down": {"eyeLookDownLeft": 0.8, "eyeLookDownRight": 0.8},
+    "blink": {"eyeBlinkLeft": 1.0, "eyeBlinkRight": 1.0},
+    "tongue": {"jawOpen": 0.3, "tongueOut": 1.0},
 }
+ENGINES = {"workbench": "BLENDER_WORKBENCH", "cycles": "CYCLES",
+           "eevee": "BLENDER_EEVEE_NEXT" if bpy.app.version < (5, 0) else "BLENDER_EEVEE"}
 
 
-def setup_render(scene: bpy.types.Scene, target: bpy.types.Object, size: int = 512) -> None:
-    """A 3/4 portrait camera on the face, three area lights, Cycles with few samples (CPU)."""
-    co = [target.matrix_world @ v.co for v in target.data.vertices]
-    top = max(v.z for v in co)
-    face = [v for v in co if v.y < -0.05 and v.z > top - 0.28]   # the face, without the neck
-    chin = min(v.z for v in face)
-    height = top - chin
-    centre = Vector((0.0, sum(v.y for v in face) / len(face) * 0.3, chin + height * 0.48))
-    cam_data = bpy.data.cameras.new("TalkFace camera")
-    cam_data.lens = 85
-    cam = bpy.data.objects.new("TalkFace camera", cam_data)
-    scene.collection.objects.link(cam)
-    distance = height * 4.6
-    cam.location = centre + Vector((0.32, -1.0, 0.08)).normalized() * distance
-    cam.rotation_euler = (centre - cam.location).to_track_quat("-Z", "Y").to_euler()
-    scene.camera = cam
-    for name, loc, energy, size_ in (("key", (-0.5, -0.8, 0.6), 9, 0.4), ("fill", (0.8, -0.6, 0.0), 3, 0.6),
-                                     ("rim", (0.4, 0.8, 0.6), 8, 0.3)):
-        light = bpy.data.lights.new(f"TalkFace {name}", "AREA")
-        light.energy, light.size = energy, size_
-        obj = bpy.data.objects.new(light.name, light)
-        obj.location = centre + Vector(loc).normalized() * 0.8
-        obj.rotation_euler = (centre - obj.location).to_track_quat("-Z", "Y").to_euler()
-        scene.collection.objects.link(obj)
-    world = scene.world or bpy.data.worlds.new("TalkFace world")
-    scene.world = world
-    world.color = (0.02, 0.022, 0.028)
-    scene.render.engine = "CYCLES"
-    scene.cycles.samples = 32
-    scene.cycles.use_denoising = False
+def setup_render(scene: bpy.types.Scene, engine: str, size: int) -> None:
+    scene.render.engine = ENGINES[engine]
     scene.render.resolution_x = scene.render.resolution_y = size
-    transforms = [i.identifier for i in scene.view_settings.bl_rna.properties["view_transform"].enum_items]
+    if engine == "workbench":
+        scene.display.shading.light = "STUDIO"
+        scene.display.shading.color_type = "MATERIAL"
+    elif engine == "eevee":
+        scene.eevee.taa_render_samples = 32
+    else:
+        scene.cycles.samples = 32
+        scene.cycles.use_denoising = False
+    transforms = [i.identifier
+                  for i in scene.view_settings.bl_rna.properties["view_transform"].enum_items]
     scene.view_settings.view_transform = "AgX" if "AgX" in transforms else "Filmic"
 
 
@@ -75,7 +63,9 @@ def main() -> None:
     argv = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else sys.argv[1:]
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
+    parser.add_argument("--engine", choices=sorted(ENGINES), default="eevee")
     parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--poses", default=",".join(POSES), help="comma-separated names from POSES")
     parser.add_argument("--speak", help="sentence to synthesise and lipsync")
     parser.add_argument("--emotion", default="neutral")
     args = parser.parse_args(argv)
@@ -85,18 +75,18 @@ def main() -> None:
     bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.context.scene
     head = demo_head.create(bpy.context)
-    setup_render(scene, head, args.size)
+    setup_render(scene, args.engine, args.size)
     if args.speak:
-        render_generated(scene, args)
+        render_generated(scene, head, args)
         return
     blocks = head.data.shape_keys.key_blocks
-    for pose, values in POSES.items():
+    for pose in args.poses.split(","):
         for block in blocks[1:]:
-            block.value = values.get(block.name, 0.0)
-        print(render(scene, args.out / f"demo_{pose}.png"))
+            block.value = POSES[pose].get(block.name, 0.0)
+        print(render(scene, args.out / f"{args.engine}_{pose}.png"))
 
 
-def render_generated(scene: bpy.types.Scene, args: argparse.Namespace) -> None:
+def render_generated(scene: bpy.types.Scene, head: bpy.types.Object, args: argparse.Namespace) -> None:
     import soundfile
 
     import blender_addon
@@ -106,7 +96,7 @@ def render_generated(scene: bpy.types.Scene, args: argparse.Namespace) -> None:
     wav = args.out / "speech.wav"
     soundfile.write(wav, audio, rate)
     blender_addon.register()
-    scene.talkface.target = bpy.data.objects["TalkFace Head"]
+    scene.talkface.target = head
     bpy.ops.talkface.detect_rig()
     bpy.ops.talkface.clip_add(filepath=str(wav))
     clip = scene.talkface.clips[0]
@@ -117,7 +107,8 @@ def render_generated(scene: bpy.types.Scene, args: argparse.Namespace) -> None:
              "bilabial": next(p for p in phones if p[2] in ("m", "b", "p"))}
     for name, (start, end, phone) in picks.items():
         scene.frame_set(1 + round((start + end) / 2 * fps))
-        print(render(scene, args.out / f"generated_{name}.png"), phone, scene.frame_current)
+        path = args.out / f"{args.engine}_generated_{name}.png"
+        print(render(scene, path), phone, scene.frame_current)
 
 
 if __name__ == "__main__":

@@ -3,13 +3,17 @@
 - 4.2/4.3: an Action holds its F-Curves directly (action.fcurves).
 - 4.4+: layered Actions: slots, layers, keyframe strips and channelbags; action.fcurves still
   works in 4.4/4.5 as a legacy view, and is gone in 5.0. NLA strips name the slot they play.
-- 5.0: the sequencer's `sequences` collection is `strips`.
+- 5.0: the sequencer's `sequences` collection is `strips`; properties registered with bpy.props
+  are kept apart from custom properties (obj["name"] no longer reads or writes them); a shape
+  key's value defaults to 1.0 (0.0 before): new keys start there, and so does every key the NLA
+  animates at frames where no strip plays (see placement.hold_rest).
 """
 from __future__ import annotations
 
 import bpy
 
 LAYERED_ACTIONS = hasattr(bpy.types, "ActionSlot")
+SHAPE_KEY_DEFAULT: float = bpy.types.ShapeKey.bl_rna.properties["value"].default
 
 
 def new_fcurves(action: bpy.types.Action, id_type: str, slot_name: str):
@@ -40,3 +44,10 @@ def sequencer_strips(scene: bpy.types.Scene):
     """The top-level sequencer strip collection (created if the scene has no sequencer yet)."""
     editor = scene.sequence_editor or scene.sequence_editor_create()
     return editor.strips if hasattr(editor, "strips") else editor.sequences
+
+
+def stored_string(obj: bpy.types.ID, name: str) -> str:
+    """A string property registered on obj's type as bpy.props (what the panel edits) or, when
+    that is empty, the custom property of the same name (which is the same storage before 5.0,
+    and what heads made by earlier talkface versions carry on 5.0)."""
+    return getattr(obj, name, "") or obj.get(name, "")

@@ -61,7 +61,7 @@ def create(context, model: FlameModel) -> bpy.types.Object:
     data.update()
     mesh = bpy.data.objects.new(name, data)
     context.collection.objects.link(mesh)
-    mesh[MODEL_PROP] = str(model.path)
+    setattr(mesh, MODEL_PROP, str(model.path))  # the registered property the FLAME panel shows
 
     arm = _armature(context, f"{name}-rig", model)
     mesh.parent = arm
@@ -81,4 +81,5 @@ def create(context, model: FlameModel) -> bpy.types.Object:
         _add_key(mesh, key_name, model.v_template + correctives[:, :, i])
     for block in mesh.data.shape_keys.key_blocks[1:]:
         block.slider_min, block.slider_max = -10.0, 10.0  # coefficients, not 0..1 weights
+        block.value = 0.0  # at rest: on 5.0 a new shape key starts at 1.0
     return mesh

@@ -21,7 +21,7 @@ from talkface_core.flame.model import JAW, load_flame
 from talkface_core.flame.rotations import euler_xyz, fit_rotation, rotation_matrices
 from talkface_core.request import FlameOutput
 
-from . import head_rig, keyframes, placement
+from . import compat, head_rig, keyframes
 
 MODEL_PROP = "talkface_flame_model"  # custom property on the mesh: path of the user's FLAME file
 LANDMARKS_PROP = "talkface_flame_landmarks"  # optional: its landmark embedding file, if separate
@@ -39,11 +39,26 @@ def expression_keys(mesh: bpy.types.Object) -> list[str]:
 
 
 def jaw_bone(mesh: bpy.types.Object):
-    """(armature object, jaw pose bone), or (None, None)."""
+    """(armature object, its jaw bone), or (None, None). The armature's bones, not its pose: a new
+    armature has no pose (None) until Blender first evaluates it."""
     armature = head_rig.armature_of(mesh)
-    if armature is None or JAW_BONE not in armature.pose.bones:
+    if armature is None or JAW_BONE not in armature.data.bones:
         return None, None
-    return armature, armature.pose.bones[JAW_BONE]
+    return armature, armature.data.bones[JAW_BONE]
+
+
+def jaw_pose_bone(mesh: bpy.types.Object):
+    """The jaw's pose bone, which holds the keyed rotation (None without a jaw bone). Builds the
+    armature's pose if Blender has not evaluated it yet; ValueError if it cannot be built."""
+    armature, bone = jaw_bone(mesh)
+    if bone is None:
+        return None
+    if armature.pose is None:
+        bpy.context.view_layer.update()
+    if armature.pose is None:
+        raise ValueError(f'Armature "{armature.name}" has no pose (it is not in this view '
+                         "layer): link it to the scene to animate its jaw")
+    return armature.pose.bones[JAW_BONE]
 
 
 def is_flame_rig(mesh: bpy.types.Object | None) -> bool:
@@ -62,7 +77,8 @@ def describe(mesh: bpy.types.Object) -> str:
 
 
 def model_path(mesh: bpy.types.Object, prop: str = MODEL_PROP) -> str:
-    return bpy.path.abspath(mesh.get(prop, "")) if mesh.get(prop) else ""
+    path = compat.stored_string(mesh, prop)
+    return bpy.path.abspath(path) if path else ""
 
 
 def flame_output(mesh: bpy.types.Object) -> FlameOutput | None:
@@ -73,6 +89,7 @@ def flame_output(mesh: bpy.types.Object) -> FlameOutput | None:
     if not path:
         raise ValueError(f'"{mesh.name}" is a FLAME rig: choose its FLAME model file (TalkFace > '
                          "FLAME > Model file) so talkface can map ARKit onto its expressions")
+    jaw_pose_bone(mesh)  # before generating: a rig whose jaw cannot be keyed fails now
     return FlameOutput(path, model_path(mesh, LANDMARKS_PROP) or None)
 
 
@@ -104,8 +121,8 @@ def flame_to_mesh_rotation(mesh: bpy.types.Object) -> np.ndarray:
     return fit_rotation(v_template, _basis_coords(mesh))
 
 
-def jaw_euler(mesh: bpy.types.Object, armature: bpy.types.Object, bone, theta: np.ndarray,
-              flame_to_mesh: np.ndarray) -> np.ndarray:
+def jaw_euler(mesh: bpy.types.Object, armature: bpy.types.Object, bone: bpy.types.Bone,
+              theta: np.ndarray, flame_to_mesh: np.ndarray) -> np.ndarray:
     """(T, 3) Euler XYZ of the jaw pose bone for FLAME jaw poses theta (T, 3): the rotation is
     carried from FLAME's axes to the mesh, the armature, then the bone's rest frame."""
     if mesh.parent == armature and mesh.parent_type == "OBJECT":
@@ -116,18 +133,19 @@ def jaw_euler(mesh: bpy.types.Object, armature: bpy.types.Object, bone, theta: n
     mesh_to_arm = np.array(relative.to_3x3())
     mesh_to_arm /= np.cbrt(np.linalg.det(mesh_to_arm))  # drop uniform scale
     to_arm = mesh_to_arm @ flame_to_mesh
-    rest = np.array(bone.bone.matrix_local.to_3x3())
+    rest = np.array(bone.matrix_local.to_3x3())
     to_bone = rest.T @ to_arm
     return euler_xyz(to_bone @ rotation_matrices(theta) @ to_bone.T)
 
 
-# -- writing a clip --------------------------------------------------------------------------------
+# -- a clip's actions ------------------------------------------------------------------------------
 
-def key_clip(mesh: bpy.types.Object, clip, anim: Animation) -> list[str]:
-    """Key a FLAME Animation (Exp000.., JawRotX/Y/Z) at the scene rate onto a FLAME rig as the
-    clip's actions: the expression keys and jaw correctives on the shape keys, the jaw bone's
-    rotation on the armature. Returns the channels the rig could not take."""
-    start, uid, label = clip.frame_start, clip.ensure_uid(), f"TalkFace: {clip.name}"
+def clip_plans(mesh: bpy.types.Object, name: str, anim: Animation
+               ) -> tuple[list[keyframes.ActionPlan], list[str]]:
+    """The actions a FLAME Animation (Exp000.., JawRotX/Y/Z, at the scene rate) becomes on a
+    FLAME rig: the expression keys and jaw correctives on the shape keys, the jaw bone's rotation
+    on the armature (so each clip can be moved or muted like any other). Returns them with the
+    channels the rig cannot take; nothing is written yet."""
     jaw = [anim.names.index(c) for c in JAW_CHANNELS]
     theta = anim.weights[:, jaw].astype(np.float64)
     key = mesh.data.shape_keys
@@ -137,18 +155,16 @@ def key_clip(mesh: bpy.types.Object, clip, anim: Animation) -> list[str]:
         # FLAME's pose correctives are linear in the entries of R - I of the jaw rotation.
         offsets = (rotation_matrices(theta) - np.eye(3)).reshape(-1, 9)
         channels, weights = channels + list(CORRECTIVES), np.hstack([weights, offsets])
-    end = start + anim.num_frames - 1
     curves = keyframes.shape_key_curves(key, channels, weights, {c: [c] for c in channels})
-    action = keyframes.write_action(f"TF {clip.name}", "KEY", curves, start)
-    placement.place_clip_action(key, action, uid, label, start, end)
+    plans = [keyframes.ActionPlan(f"TF {name}", key, "KEY", curves)]
     skipped = [c for c in expressions if c not in key.key_blocks]
 
-    armature, bone = jaw_bone(mesh)
-    if bone is None:
-        return skipped + list(JAW_CHANNELS)
-    bone.rotation_mode = "XYZ"
-    euler = jaw_euler(mesh, armature, bone, theta, flame_to_mesh_rotation(mesh))
-    jaw_action = keyframes.write_action(f"TF {clip.name} jaw", "OBJECT",
-                                        keyframes.bone_rotation_curves(bone.name, euler), start)
-    placement.place_clip_action(armature, jaw_action, uid, label, start, end)
-    return skipped
+    pose_bone = jaw_pose_bone(mesh)
+    if pose_bone is None:
+        return plans, skipped + list(JAW_CHANNELS)
+    armature = head_rig.armature_of(mesh)
+    euler = jaw_euler(mesh, armature, pose_bone.bone, theta, flame_to_mesh_rotation(mesh))
+    plans.append(keyframes.ActionPlan(f"TF {name} jaw", armature, "OBJECT",
+                                      keyframes.bone_rotation_curves(pose_bone.name, euler)))
+    pose_bone.rotation_mode = "XYZ"  # the keys are Euler angles
+    return plans, skipped

@@ -6,8 +6,10 @@ The Animation's HeadYaw/Pitch/Roll and LeftEye*/RightEye* are degrees in the cha
 left at +X. A rotation R in that frame becomes the pose rotation C^T R C of a bone whose rest
 orientation in the world is C (armature rotation x the bone's rest), keyed in the bone's own
 rotation mode, so a rig's quaternion or Euler settings are left as the animator set them. Each
-clip's rotations go in their own action on the owner's NLA (tagged "<clip id>/head"), blended
-with COMBINE, so they add to the animator's own head animation instead of replacing it.
+clip's rotations go in their own action on the owner's NLA (tagged "<clip id>/head", apart from
+a FLAME rig's jaw action on the same armature), blended with COMBINE, so they add to the
+animator's own head animation instead of replacing it. apply.py writes it with the clip's other
+actions: all or nothing.
 """
 from __future__ import annotations
 
@@ -129,24 +131,31 @@ def _targets(settings, mesh: bpy.types.Object, anim: Animation) -> tuple[bpy.typ
     return None, []
 
 
-def key_clip(scene: bpy.types.Scene, mesh: bpy.types.Object, clip, anim: Animation) -> list[str]:
-    """Key the clip's head (and eye) rotations where the scene's settings say; returns what was
-    keyed (bone names, or the object's name). The clip's previous head action is replaced, or
-    removed when nothing is keyed now."""
-    tag = clip_tag(clip.ensure_uid())
-    for obj in {mesh, head_rig.armature_of(mesh)} - {None}:
-        placement.remove_clip_animation(obj, tag)
-    owner, targets = _targets(scene.talkface, mesh, anim)
+def clip_plan(settings, mesh: bpy.types.Object, clip_name: str, anim: Animation
+              ) -> keyframes.ActionPlan | None:
+    """The clip's head (and eye) rotation action, still to be written, on the owner the settings
+    say; None when nothing is to be keyed."""
+    owner, targets = _targets(settings, mesh, anim)
     if owner is None or not targets:
-        return []
+        return None
     curves = [c for prefix, mode, rot in targets for c in keyframes.rotation_curves(prefix, mode, rot)]
-    start = clip.frame_start
-    action = keyframes.write_action(f"TF {clip.name} head", "OBJECT", curves, start)
-    strip = placement.place_clip_action(owner, action, tag, f"TalkFace: {clip.name} head", start,
-                                        start + anim.num_frames - 1)
-    if owner is not mesh:      # bones: add to the rig's own animation (an object is absolute)
+    return keyframes.ActionPlan(f"TF {clip_name} head", owner, "OBJECT", curves)
+
+
+def place(mesh: bpy.types.Object, clip_id: str, clip_name: str, plan: keyframes.ActionPlan | None,
+          action: bpy.types.Action | None, frame_start: int, frame_end: int) -> None:
+    """Put the clip's head action (written from `plan`) on its owner's NLA in place of the
+    previous one; without a plan, remove the clip's head animation wherever it was."""
+    tag = clip_tag(clip_id)
+    for obj in {mesh, head_rig.armature_of(mesh)} - {None}:
+        if plan is None or obj is not plan.owner:
+            placement.remove_clip_animation(obj, tag)
+    if plan is None or action is None:
+        return
+    strip = placement.place_clip_action(plan.owner, action, tag, f"TalkFace: {clip_name} head",
+                                        frame_start, frame_end)
+    if plan.owner is not mesh:      # bones: add to the rig's own animation (an object is absolute)
         strip.blend_type = "COMBINE"
-    return [prefix.split('"')[1] if prefix else owner.name for prefix, _, _ in targets]
 
 
 def describe(settings, mesh: bpy.types.Object | None) -> str:

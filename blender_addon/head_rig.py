@@ -60,9 +60,27 @@ def mapping_of(obj: bpy.types.Object, channels: Sequence[str]) -> dict[str, list
 def check_target(target: bpy.types.Object | None) -> bpy.types.Object:
     """The mesh to animate, or ValueError saying what is wrong with the target."""
     mesh = resolve_mesh(target)
+    if mesh is None and target is not None and target.type == "ARMATURE":
+        raise ValueError(f'Armature "{target.name}" has no mesh child: parent the head mesh to '
+                         "it, or pick the head mesh itself as the target")
     if mesh is None:
         raise ValueError("Pick a target head mesh (or press Create demo head)")
     if not shape_key_names(mesh):
         raise ValueError(f'"{mesh.name}" has no shape keys: talkface animates shape keys '
                          "(ARKit-52 names or similar). Add them, or press Create demo head")
     return mesh
+
+
+def check_channels(mesh: bpy.types.Object, channels: Sequence[str]) -> None:
+    """ValueError unless at least one channel drives a shape key the mesh has (by its stored
+    mapping, or by name when Detect rig has not run): a rig that matches nothing would get an
+    empty action, track and sound."""
+    if len(mesh.talkface_map):
+        mapping = mapping_of(mesh, channels)
+    else:
+        mapping = shape_key_match.match(channels, shape_key_names(mesh))
+    blocks = mesh.data.shape_keys.key_blocks
+    if not any(t in blocks for targets in mapping.values() for t in targets):
+        raise ValueError(f'No shape key of "{mesh.name}" matches a channel ({", ".join(channels[:3])}'
+                         ", ...): rename its shape keys to ARKit names and press Detect rig, or "
+                         "pick a shape key for each channel under Rig mapping")

@@ -1,7 +1,8 @@
 """Run talkface_core.generate for a list of clip requests in a worker thread (no bpy in here).
 
 Blender's data must only be touched from the main thread, so the worker only produces Animation
-objects; the modal operator polls `progress`, and applies `results` when `done`.
+objects; the modal operator polls `progress`, and applies `results` when `done`. Each clip
+succeeds or fails on its own (`results`, `errors`); cancelling discards them all.
 """
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ class Job:
         self._fraction = 0.0
         self._label = ""
         self.results: list[tuple[ClipRequest, Animation]] = []
-        self.error: str | None = None
+        self.errors: list[tuple[ClipRequest, str]] = []  # clips that failed, with why
+        self.error: str | None = None  # the whole job failed (the engine cannot run at all)
         self.cancelled = False
         self._finished = threading.Event()
         self._thread = threading.Thread(target=self._run, name="talkface-generate", daemon=True)
@@ -83,32 +85,39 @@ class Job:
             self._fraction, self._label = fraction, label
 
     def _run(self) -> None:
-        n = len(self.requests)
         try:
-            generate = self._generate or _engine_generate()
-            for i, req in enumerate(self.requests):
-                def on_progress(done: int, total: int, i: int = i, label: str = req.label) -> None:
-                    self._set_progress((i + done / max(total, 1)) / n, label)
-
-                self._set_progress(i / n, req.label)
-                anim = generate(req.audio, req.request, progress=on_progress, cancel=self._cancel.is_set)
-                if self._cancel.is_set():
-                    raise _Stop
-                self.results.append((req, anim))
-            self._set_progress(1.0, "done")
-        except Exception as exc:  # noqa: BLE001 - reported to the user in Blender, not swallowed
+            self._generate_all(self._generate or _engine_generate())
+        except ImportError as exc:
+            self.error = (f"{exc}: the extension's bundled packages are incomplete; reinstall "
+                          "TalkFace (its CPU generation needs no extra packages)")
+        finally:
             if self._cancel.is_set():
                 self.cancelled = True
                 self.results.clear()
-            elif isinstance(exc, ImportError):
-                self.error = (f"{exc}: the extension's bundled packages are incomplete; reinstall "
-                              "TalkFace (its CPU generation needs no extra packages)")
-            else:
-                self.error = f"{type(exc).__name__}: {exc}"
-            self._set_progress(1.0, "cancelled" if self.cancelled else "failed")
-        finally:
+                self.errors.clear()
+            failed = self.cancelled or self.error is not None
+            self._set_progress(1.0, "cancelled" if self.cancelled else "failed" if failed else "done")
             self._finished.set()
 
+    def _generate_all(self, generate: Generate) -> None:
+        n = len(self.requests)
+        for i, req in enumerate(self.requests):
+            if self._cancel.is_set():
+                return
 
-class _Stop(Exception):
-    """Cancelled after the last window of a clip (generate returned normally)."""
+            def on_progress(done: int, total: int, i: int = i, label: str = req.label) -> None:
+                self._set_progress((i + done / max(total, 1)) / n, label)
+
+            self._set_progress(i / n, req.label)
+            try:
+                anim = generate(req.audio, req.request, progress=on_progress, cancel=self._cancel.is_set)
+            except ImportError:
+                raise  # every clip would fail the same way
+            except Exception as exc:  # noqa: BLE001 - this clip fails, the others still run
+                if self._cancel.is_set():
+                    return
+                # The engine's ValueErrors (AudioError, FlameError, ...) are written for users.
+                self.errors.append((req, str(exc) if isinstance(exc, ValueError)
+                                    else f"{type(exc).__name__}: {exc}"))
+                continue
+            self.results.append((req, anim))

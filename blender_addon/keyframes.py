@@ -33,25 +33,52 @@ def shape_key_path(key_name: str) -> str:
     return f'key_blocks["{quoted(key_name)}"].value'
 
 
+@dataclass(frozen=True)
+class ActionPlan:
+    """An action still to be written: its name, the datablock that will play it and that one's
+    ID type ("KEY", "OBJECT"), and its curves."""
+    name: str
+    owner: bpy.types.ID
+    id_type: str
+    curves: list[Curve]
+
+
 def write_action(name: str, id_type: str, curves: Sequence[Curve], frame_start: int) -> bpy.types.Action:
     """A new Action for datablocks of `id_type` ("KEY", "OBJECT") holding `curves`, keyed on
-    frames frame_start, frame_start + 1, ..."""
+    frames frame_start, frame_start + 1, ... A failure leaves no half-written action behind."""
     action = bpy.data.actions.new(name)
-    if not compat.LAYERED_ACTIONS:  # (on 4.4+ this would add a stray "Legacy Slot")
-        action.id_root = id_type
-    fcurves = compat.new_fcurves(action, id_type, name)
-    for curve in curves:
-        count = len(curve.values)
-        co = np.empty((count, 2), dtype=np.float32)
-        co[:, 0] = frame_start + np.arange(count, dtype=np.float32)
-        co[:, 1] = curve.values
-        fc = fcurves.new(curve.data_path, index=curve.index)
-        points = fc.keyframe_points
-        points.add(count)
-        points.foreach_set("co", co.ravel())
-        points.foreach_set("interpolation", np.full(count, _LINEAR, dtype=np.int32))
-        fc.update()
+    try:
+        if not compat.LAYERED_ACTIONS:  # (on 4.4+ this would add a stray "Legacy Slot")
+            action.id_root = id_type
+        fcurves = compat.new_fcurves(action, id_type, name)
+        for curve in curves:
+            count = len(curve.values)
+            co = np.empty((count, 2), dtype=np.float32)
+            co[:, 0] = frame_start + np.arange(count, dtype=np.float32)
+            co[:, 1] = curve.values
+            fc = fcurves.new(curve.data_path, index=curve.index)
+            points = fc.keyframe_points
+            points.add(count)
+            points.foreach_set("co", co.ravel())
+            points.foreach_set("interpolation", np.full(count, _LINEAR, dtype=np.int32))
+            fc.update()
+    except BaseException:
+        bpy.data.actions.remove(action)
+        raise
     return action
+
+
+def write_actions(plans: Sequence[ActionPlan], frame_start: int) -> list[bpy.types.Action]:
+    """Write every planned action, or (on a failure) none of them."""
+    written: list[bpy.types.Action] = []
+    try:
+        for plan in plans:
+            written.append(write_action(plan.name, plan.id_type, plan.curves, frame_start))
+    except BaseException:
+        for action in written:
+            bpy.data.actions.remove(action)
+        raise
+    return written
 
 
 def shape_key_curves(key: bpy.types.Key, channels: Sequence[str], weights: np.ndarray,

@@ -3,14 +3,52 @@ from __future__ import annotations
 
 import bpy
 
-from . import flame_rig, head_bones, head_rig
+from . import emotion_keys, flame_rig, head_bones, head_rig
 
 
 class TALKFACE_UL_clips(bpy.types.UIList):
     def draw_item(self, _context, layout, _data, clip, _icon, _active, _prop):
         row = layout.row(align=True)
         row.prop(clip, "name", text="", emboss=False, icon="SPEAKER")
-        row.label(text=f"{clip.frame_start}  {clip.emotion}")
+        # With keys the row says where the face changes: "neutral 1 > happy 37 > sad 80".
+        shown = emotion_keys.summary(clip) if clip.use_emotion_keys and len(clip.emotion_keys) else clip.emotion
+        row.label(text=f"{clip.frame_start}  {shown}")
+
+
+class TALKFACE_UL_emotion_keys(bpy.types.UIList):
+    def draw_item(self, _context, layout, _clip, key, _icon, _active, _prop):
+        row = layout.row(align=True)
+        row.prop(key, "scene_frame", text="", emboss=False, icon="KEYFRAME")
+        if key.blend_with == emotion_keys.NO_BLEND:
+            row.prop(key, "emotion", text="")
+        else:
+            row.label(text=emotion_keys.key_label(key))
+        row.prop(key, "intensity", text="")
+
+
+def _draw_emotion_keys(layout, clip) -> None:
+    """The clip's emotion keys: the list (frame, emotion or blend, intensity), its buttons, and
+    the active key's blend."""
+    layout.prop(clip, "use_emotion_keys")
+    if not clip.use_emotion_keys:
+        return
+    row = layout.row()
+    row.template_list("TALKFACE_UL_emotion_keys", "", clip, "emotion_keys", clip, "emotion_key_index", rows=3)
+    col = row.column(align=True)
+    col.operator("talkface.emotion_key_add", icon="ADD", text="")
+    col.operator("talkface.emotion_key_remove", icon="REMOVE", text="")
+    row = layout.row(align=True)
+    row.operator("talkface.emotion_key_add", icon="KEYFRAME_HLT")
+    row.operator("talkface.emotion_read", icon="OUTLINER_OB_SPEAKER")
+    if 0 <= clip.emotion_key_index < len(clip.emotion_keys):
+        key = clip.emotion_keys[clip.emotion_key_index]
+        col = layout.column(align=True)
+        col.prop(key, "emotion")
+        col.prop(key, "blend_with")
+        if key.blend_with != emotion_keys.NO_BLEND:
+            col.prop(key, "blend")
+        col.prop(key, "intensity")
+    layout.prop(clip, "emotion_transition")
 
 
 class TALKFACE_UL_mapping(bpy.types.UIList):
@@ -54,6 +92,7 @@ class TALKFACE_PT_main(bpy.types.Panel):
             for prop in ("filepath", "frame_start", "emotion", "intensity", "style", "smoothing", "blink"):
                 box.prop(clip, prop)
             _face_rows(box, clip)
+            _draw_emotion_keys(box.box(), clip)
 
         progress = context.window_manager.talkface_progress
         if progress.running:
@@ -126,4 +165,5 @@ class TALKFACE_PT_mapping(SubPanel, bpy.types.Panel):
 
 
 register, unregister = bpy.utils.register_classes_factory((
-    TALKFACE_UL_clips, TALKFACE_UL_mapping, TALKFACE_PT_main, TALKFACE_PT_head, TALKFACE_PT_mapping))
+    TALKFACE_UL_clips, TALKFACE_UL_emotion_keys, TALKFACE_UL_mapping, TALKFACE_PT_main,
+    TALKFACE_PT_head, TALKFACE_PT_mapping))

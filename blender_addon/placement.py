@@ -6,15 +6,14 @@ touched: the datablock's active action keeps playing on top of the NLA as before
 """
 from __future__ import annotations
 
-import logging
-
 import bpy
+import numpy as np
 
-from . import compat
-
-log = logging.getLogger(__name__)
+from . import compat, keyframes
 
 TAG = "talkface_clip"  # custom property: the clip id on our actions and sound strips
+REST = "rest"  # TAG of the rest action (clip ids are hex)
+REST_NAME = "TalkFace: rest"
 
 
 def _our_strips(anim_data, clip_id: str):
@@ -57,22 +56,58 @@ def place_clip_action(key: bpy.types.Key, action: bpy.types.Action, clip_id: str
     return strip
 
 
+def hold_rest(key: bpy.types.Key, data_paths: list[str]) -> None:
+    """Where no clip plays, the NLA sets each shape key it animates to the value's default: 0 up
+    to 4.5, but 1.0 from 5.0 on, which would show every animated key fully on between clips.
+    There a bottom track holds them at 0 (created before the first clip's track, so it stays
+    below every clip); a no-op where the default is 0."""
+    if compat.SHAPE_KEY_DEFAULT == 0.0:
+        return
+    anim_data = key.animation_data or key.animation_data_create()
+    found = list(_our_strips(anim_data, REST))
+    held = {fc.data_path for _, strip in found for fc in compat.action_fcurves(strip.action)}
+    if set(data_paths) <= held:
+        return
+    paths = sorted(held | set(data_paths))
+    action = keyframes.write_action(f"TF {REST}", "KEY",
+                                    [keyframes.Curve(p, 0, np.zeros(1, np.float32)) for p in paths], 0)
+    action[TAG] = REST
+    track = remove_clip_animation(key, REST)  # the old rest action, for one holding more keys
+    if track is None:
+        track = anim_data.nla_tracks.new()
+    track.name = REST_NAME
+    strip = track.strips.new(action.name, 0, action)
+    compat.bind_strip(strip, action)
+    strip.extrapolation = "HOLD"  # before and after its one frame: every frame of the scene
+
+
+CHANNELS = range(1, 129)  # the sequencer's channels
+
+
+def free_sound_channel(scene: bpy.types.Scene, clip_id: str, first: int, last: int) -> int | None:
+    """The lowest sequencer channel with no strip over frames first..last (the clip's own old
+    sound strip does not count: it is replaced), or None when all 128 are taken there."""
+    taken = {s.channel for s in compat.sequencer_strips(scene) if s.get(TAG) != clip_id
+             and s.frame_final_start <= last and s.frame_final_end > first}
+    return next((c for c in CHANNELS if c not in taken), None)
+
+
 def place_clip_sound(scene: bpy.types.Scene, filepath: str, clip_id: str, name: str,
-                     frame_start: int):
-    """Replace the clip's sound strip by one at frame_start. Returns None when this Blender build
-    has no audio (bpy 4.2 from PyPI): the animation is still valid without it."""
+                     frame_start: int, channel: int | None) -> str | None:
+    """Replace the clip's sound strip by one at frame_start on `channel` (None: no free channel,
+    see free_sound_channel). Returns why the clip has no sound strip now, or None. The animation
+    is valid either way; bpy 4.2 from PyPI, for one, cannot load audio at all."""
     strips = compat.sequencer_strips(scene)
     for strip in [s for s in strips if s.get(TAG) == clip_id]:
-        strips.remove(strip)
-    used = {s.channel for s in strips}
-    channel = next(c for c in range(1, 129) if c not in used)
+        strips.remove(strip)  # an old sound at the old place would play out of sync
+    if channel is None:
+        return f"no free sequencer channel for its sound (all {len(CHANNELS)} are used there)"
     try:
         strip = strips.new_sound(name, filepath, channel, int(frame_start))
     except (RuntimeError, TypeError) as exc:
-        log.warning("no sound strip for %s: %s", name, exc)
-        return None
+        return f"Blender could not load the sound ({str(exc).strip()})"
     strip[TAG] = clip_id
-    return strip
+    return None
 
 
 def extend_scene_range(scene: bpy.types.Scene, first: int, last: int) -> None:

@@ -8,23 +8,53 @@ import bpy
 from bpy.props import (BoolProperty, CollectionProperty, EnumProperty, FloatProperty, IntProperty,
                        PointerProperty, StringProperty)
 
+from talkface_core.emotion_timeline import DEFAULT_TRANSITION_S, MAX_TRANSITION_S
 from talkface_core.emotions import EMOTIONS
 
 ADDON_ID = __package__.rpartition(".")[0] or __package__  # the extension's package: bl_ext.<repo>.talkface
 
-EMOTION_ITEMS = [(e, e.capitalize(), f"{e.capitalize()} expression") for e in EMOTIONS] + [
-    ("auto", "Auto", "Read the emotion from the voice itself")]
+KEY_EMOTION_ITEMS = [(e, e.capitalize(), f"{e.capitalize()} expression") for e in EMOTIONS]
+EMOTION_ITEMS = KEY_EMOTION_ITEMS + [("auto", "Auto", "Read the emotion from the voice itself")]
+BLEND_ITEMS = [("NONE", "No blend", "This key shows one emotion")] + KEY_EMOTION_ITEMS
 
 
 def _new_clip_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
+def _owner_clip(key):
+    """The clip whose emotion_keys hold `key` (scene.talkface.clips[i])."""
+    return key.id_data.path_resolve(key.path_from_id().rpartition(".emotion_keys[")[0])
+
+
+def _get_scene_frame(key) -> int:
+    return _owner_clip(key).frame_start + key.frame
+
+
+def _set_scene_frame(key, value: int) -> None:
+    key.frame = max(0, value - _owner_clip(key).frame_start)
+
+
+class TalkFaceEmotionKey(bpy.types.PropertyGroup):
+    frame: IntProperty(name="Offset", min=0, default=0,
+                       description="Frames after the clip's start: stored this way, the key moves "
+                                   "with the clip")
+    scene_frame: IntProperty(name="Frame", get=_get_scene_frame, set=_set_scene_frame,
+                             description="The key's frame in the scene (clip start + offset)")
+    emotion: EnumProperty(name="Emotion", items=KEY_EMOTION_ITEMS, default="neutral")
+    blend_with: EnumProperty(name="Blend with", items=BLEND_ITEMS, default="NONE",
+                             description="A second emotion mixed into this key")
+    blend: FloatProperty(name="Blend", min=0.0, max=1.0, default=0.5, subtype="FACTOR",
+                         description="Share of the second emotion (the first gets the rest)")
+    intensity: FloatProperty(name="Intensity", min=0.0, max=1.0, default=0.5, subtype="FACTOR")
+
+
 class TalkFaceClip(bpy.types.PropertyGroup):
     uid: StringProperty(name="Id", description="Links the clip to its action and sound strip")
     filepath: StringProperty(name="Audio", subtype="FILE_PATH",
                              description="Speech recording (wav, flac, ogg, mp3)")
-    frame_start: IntProperty(name="Start frame", default=1)
+    # Not negative: the scene's range, which grows to hold every clip, cannot start below 0.
+    frame_start: IntProperty(name="Start frame", default=1, min=0)
     emotion: EnumProperty(name="Emotion", items=EMOTION_ITEMS, default="neutral")
     intensity: FloatProperty(name="Intensity", min=0.0, max=1.0, default=0.5, subtype="FACTOR")
     style: IntProperty(name="Style", min=0, max=63, default=0,
@@ -32,6 +62,15 @@ class TalkFaceClip(bpy.types.PropertyGroup):
     smoothing: FloatProperty(name="Smoothing", min=0.0, max=1.0, default=0.5, subtype="FACTOR",
                              description="Temporal smoothing of the generated curves")
     blink: BoolProperty(name="Blinks", default=True, description="Add natural eye blinks")
+    use_emotion_keys: BoolProperty(
+        name="Use emotion keys", default=False,
+        description="Let the emotion change within the clip at its keys (off: one emotion and "
+                    "intensity for the whole clip)")
+    emotion_keys: CollectionProperty(type=TalkFaceEmotionKey)
+    emotion_key_index: IntProperty(name="Active emotion key", default=0)
+    emotion_transition: FloatProperty(name="Transition", min=0.0, max=MAX_TRANSITION_S,
+                                      default=DEFAULT_TRANSITION_S, unit="TIME_ABSOLUTE",
+                                      description="Seconds the face takes to ease from one key to the next")
     blink_rate: FloatProperty(name="Blink rate", min=0.0, max=60.0, default=26.0,
                               description="Blinks a minute (26: in conversation, 17: at rest)")
     blink_amount: FloatProperty(name="Blink amount", min=0.0, max=1.0, default=1.0, subtype="FACTOR",
@@ -111,7 +150,8 @@ def preferences(context) -> TalkFacePreferences | None:
 
 
 _register_classes, _unregister_classes = bpy.utils.register_classes_factory(
-    (TalkFaceClip, TalkFaceMapItem, TalkFaceScene, TalkFacePreferences, TalkFaceProgress))
+    (TalkFaceEmotionKey, TalkFaceClip, TalkFaceMapItem, TalkFaceScene, TalkFacePreferences,
+     TalkFaceProgress))
 
 
 def register() -> None:

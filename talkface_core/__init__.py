@@ -8,13 +8,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .pipeline import generate
+    from .emotion_timeline import EmotionKey, EmotionTimeline
+    from .pipeline import generate, read_emotion
     from .request import ARKIT, FlameOutput, GenerationRequest, RequestError
 
-__all__ = ["ARKIT", "FlameOutput", "GenerationRequest", "RequestError", "generate"]
+__all__ = ["ARKIT", "EmotionKey", "EmotionTimeline", "FlameOutput", "GenerationRequest", "RequestError",
+           "generate", "read_emotion"]
 
-_LAZY = {"generate": "pipeline", "GenerationRequest": "request", "FlameOutput": "request",
-         "RequestError": "request", "ARKIT": "request"}
+_LAZY = {"generate": "pipeline", "read_emotion": "pipeline", "GenerationRequest": "request",
+         "FlameOutput": "request", "RequestError": "request", "ARKIT": "request",
+         "EmotionKey": "emotion_timeline", "EmotionTimeline": "emotion_timeline"}
 
 
 def __getattr__(name: str):

@@ -10,6 +10,7 @@ import sys
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("generate", "audio file -> blendshape animation (json/csv/npz)"),
+    "emotions": ("emotions", "the voice's own emotion reading as emotion keys (--emotion's inline form)"),
     "train": ("train", "train the generator on a corpus"),
     "evaluate": ("evaluate", "metrics of a checkpoint on held-out clips, with baselines"),
     "flame-mapping": ("flame_mapping", "ARKit -> FLAME mapping of a FLAME model, with its residuals"),

@@ -32,7 +32,12 @@ def level_db(audio: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
     return 10.0 * np.log10(np.mean(frames**2, axis=1, dtype=np.float64) + 1e-10)
 
 
-def loudness_from_db(db: np.ndarray) -> np.ndarray:
+def loudness(audio: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
+    """loudness_of the clip's level."""
+    return loudness_of(level_db(audio, n_frames, fps))
+
+
+def loudness_of(db: np.ndarray) -> np.ndarray:
     """0..1 per frame: 0 at the clip's 10th-percentile level (or -60 dBFS), 1 at its 95th."""
     if not len(db):
         return np.zeros(0)
@@ -41,14 +46,10 @@ def loudness_from_db(db: np.ndarray) -> np.ndarray:
     return np.clip((db - lo) / (hi - lo), 0.0, 1.0)
 
 
-def loudness(audio: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
-    """loudness_from_db of the clip's level."""
-    return loudness_from_db(level_db(audio, n_frames, fps))
-
-
-def speaking_from_db(db: np.ndarray) -> np.ndarray:
-    """True per frame where the level is within SPEECH_RANGE_DB of the clip's loud peaks (its 95th
-    percentile) and above SILENCE_DBFS: relative, so a quiet recording still has its pauses."""
+def speaking_of(db: np.ndarray) -> np.ndarray:
+    """True per frame where the level `db` is within SPEECH_RANGE_DB of the clip's loud peaks
+    (its 95th percentile) and above SILENCE_DBFS: relative, so a quiet recording still has its
+    pauses."""
     if not len(db):
         return np.zeros(0, bool)
     return db > max(np.percentile(db, 95) - SPEECH_RANGE_DB, SILENCE_DBFS)
@@ -57,14 +58,14 @@ def speaking_from_db(db: np.ndarray) -> np.ndarray:
 def pitch(audio: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
     """F0 in Hz per frame (NaN where unvoiced or silent)."""
     win = int(0.04 * SAMPLE_RATE)
-    lag_lo, lag_hi = SAMPLE_RATE // 400, SAMPLE_RATE // 70
     frames = _frames(audio, n_frames, fps, win)
     frames = frames - frames.mean(axis=1, keepdims=True)
-    # The autocorrelation up to the longest lag needs an FFT of win + lag_hi points, no more
-    # (a power of two; single precision is ample for a peak pick and twice as fast).
-    n_fft = 1 << int(np.ceil(np.log2(win + lag_hi)))
-    spec = scipy.fft.rfft(frames * np.hanning(win).astype(np.float32), n=n_fft, axis=1)
-    ac = scipy.fft.irfft(np.abs(spec) ** 2, n=n_fft, axis=1)[:, :lag_hi].astype(np.float64)
+    lag_lo, lag_hi = SAMPLE_RATE // 400, SAMPLE_RATE // 70
+    # Zero-padded to a power of two past win + lag_hi: the lags searched never wrap around, so the
+    # autocorrelation is the linear one (as with 2 * win) at about half the FFT work.
+    size = 1 << int(np.ceil(np.log2(win + lag_hi)))
+    spec = scipy.fft.rfft(frames * np.hanning(win).astype(np.float32), n=size, axis=1, workers=-1)
+    ac = scipy.fft.irfft(np.abs(spec) ** 2, n=size, axis=1, workers=-1)[:, :lag_hi + 1]
     peak = lag_lo + np.argmax(ac[:, lag_lo:lag_hi], axis=1)
     strength = ac[np.arange(n_frames), peak] / (ac[:, 0] + 1e-12)
     energy = np.mean(frames**2, axis=1, dtype=np.float64)
@@ -74,13 +75,14 @@ def pitch(audio: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
 
 def emphasis(audio: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
     """0..1 per frame: where the voice is louder and higher than its own average (accents)."""
-    return emphasis_from(loudness(audio, n_frames, fps), pitch(audio, n_frames, fps), fps)
+    return emphasis_of(loudness(audio, n_frames, fps), pitch(audio, n_frames, fps), fps)
 
 
-def emphasis_from(loud: np.ndarray, f0: np.ndarray, fps: float) -> np.ndarray:
-    """emphasis() from the clip's loudness and pitch, already measured at fps."""
+def emphasis_of(loud: np.ndarray, f0: np.ndarray, fps: float) -> np.ndarray:
+    """emphasis() from loudness and pitch already measured (at the same frames)."""
+    n_frames = len(loud)
     voiced = ~np.isnan(f0)
-    semis = np.zeros(len(f0))
+    semis = np.zeros(n_frames)
     if voiced.sum() > 3:
         st = 12.0 * np.log2(f0[voiced])
         semis[voiced] = np.clip((st - np.median(st)) / 4.0, -1.0, 1.0)  # +-4 semitones = full range

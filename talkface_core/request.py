@@ -13,7 +13,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from .devices import check_device_name
-from .emotions import check_emotion
+from .emotion_timeline import EmotionTimeline, TimelineError, looks_inline, parse_inline
+from .emotions import AUTO, check_emotion
 
 ARKIT = "arkit52"       # output: ARKit-52 blendshape weights
 MIN_FPS, MAX_FPS = 1.0, 240.0
@@ -52,6 +53,23 @@ def _path(name: str, value: object, *, folder: bool = False) -> Path | None:
     return path
 
 
+def _emotion(value: object) -> str | EmotionTimeline:
+    """A name, "auto", or emotion keys (an EmotionTimeline, or its inline form parsed)."""
+    if isinstance(value, EmotionTimeline):
+        return value
+    if not isinstance(value, str):
+        raise RequestError(f"emotion must be a name, emotion keys or an EmotionTimeline, got {value!r}")
+    if looks_inline(value):
+        try:
+            return parse_inline(value)
+        except TimelineError as exc:
+            raise RequestError(str(exc)) from None
+    try:
+        return check_emotion(value.strip())
+    except ValueError as exc:
+        raise RequestError(f"{exc}; or give emotion keys like 'neutral:0.3@0 happy:0.8@1.5'") from None
+
+
 @dataclass(frozen=True)
 class FlameOutput:
     """FLAME output: the user's FLAME model file, and its landmark embedding file when the model
@@ -69,7 +87,9 @@ class FlameOutput:
 class GenerationRequest:
     """What to generate from one voice recording.
 
-    emotion: one of EMOTIONS, or "auto" (read from the voice). intensity: 0 (neutral face) .. 1.
+    emotion: one of EMOTIONS, "auto" (read from the voice), or emotion keys: an EmotionTimeline or
+    its inline form "neutral:0.3@0 happy:0.8@1.5" (kept as the EmotionTimeline it parses to).
+    intensity: 0 (neutral face) .. 1, for a named emotion or "auto" (keys carry their own).
     style: a speaking-style id of the checkpoint (0 = generic). fps: output frame rate (1-240).
     smoothing: 0 (off) .. 1 (0.25 s Savitzky-Golay). blinks: add natural blinks, seeded by `seed`.
     device: "auto", "cpu" (numpy, no PyTorch), "torch-cpu" or "cuda[:N]". checkpoint: a
@@ -83,7 +103,7 @@ class GenerationRequest:
     far the lids close (0..1). seed mixes with a hash of the audio: each clip moves its own way.
     """
 
-    emotion: str = "neutral"
+    emotion: str | EmotionTimeline = "neutral"
     intensity: float = 0.5
     style: int = 0
     fps: float = 24.0
@@ -104,10 +124,8 @@ class GenerationRequest:
         def set_(name: str, value: object) -> None:
             object.__setattr__(self, name, value)
 
-        if not isinstance(self.emotion, str):
-            raise RequestError(f"emotion must be a name, got {self.emotion!r}")
         try:
-            check_emotion(self.emotion)
+            set_("emotion", _emotion(self.emotion))
             check_device_name(self.device)
         except ValueError as exc:
             raise RequestError(str(exc)) from None
@@ -126,6 +144,13 @@ class GenerationRequest:
             set_(name, _number(name, getattr(self, name), 0.0, MAX_AMOUNT))
         set_("blink_rate", _number("blink_rate", self.blink_rate, 0.0, MAX_BLINK_RATE))
         set_("blink_amount", _number("blink_amount", self.blink_amount, 0.0, 1.0))
+
+    @property
+    def timeline(self) -> EmotionTimeline | None:
+        """The emotion keys the network follows (one key for a named emotion); None for "auto"."""
+        if isinstance(self.emotion, EmotionTimeline):
+            return self.emotion
+        return None if self.emotion == AUTO else EmotionTimeline.constant(self.emotion, self.intensity)
 
     @property
     def flame(self) -> FlameOutput | None:

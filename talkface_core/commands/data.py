@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+from . import natural
+
 REPO_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
@@ -20,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     b.add_argument("--german-clips", type=int, default=300, help="number of German espeak-ng (tts_de) clips")
     b.add_argument("--festival-clips", type=int, default=300, help="number of Festival clips")
     b.add_argument("--piper-clips", type=int, default=150, help="number of Piper clips")
-    b.add_argument("--seed", type=int, required=True)
+    b.add_argument("--seed", type=natural, required=True)
     b.add_argument("--data-dir", type=Path, default=REPO_DATA, help="folder with ravdess/ and emodb/")
     b.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     b.add_argument("--augment", type=int, default=0, metavar="K",

@@ -12,13 +12,30 @@ from pathlib import Path
 from ..emotions import AUTO, EMOTIONS
 
 
+def add_device_arguments(parser: argparse.ArgumentParser) -> None:
+    """--device, --checkpoint, --speech-encoder: which network runs where (also `talkface emotions`)."""
+    parser.add_argument("--device", default="auto",
+                        help="auto (a CUDA GPU if PyTorch sees one, else cpu), cpu (numpy, no PyTorch "
+                             "needed), torch-cpu or cuda[:N]")
+    parser.add_argument("--checkpoint", type=Path, default=None, help="checkpoint (.safetensors)")
+    parser.add_argument("--speech-encoder", type=Path, default=None, metavar="FOLDER",
+                        help="local wav2vec2/HuBERT/WavLM folder, for a checkpoint trained with one")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("audio", type=Path, help="speech recording (wav, flac, ogg, mp3)")
     parser.add_argument("-o", "--output", type=Path, required=True,
                         help="output file: .json (talkface), .csv (Live Link Face) or .npz")
-    parser.add_argument("--emotion", default="neutral", choices=(*EMOTIONS, AUTO),
-                        help="expression to animate; 'auto' reads it from the voice")
-    parser.add_argument("--intensity", type=float, default=0.5, help="0 (neutral face) .. 1")
+    parser.add_argument("--emotion", default=None, metavar="EMOTION | KEYS",
+                        help=f"expression to animate: {', '.join(EMOTIONS)}, '{AUTO}' (read from the voice; "
+                             "default neutral), or keys EMOTION:INTENSITY@SECONDS separated by spaces, "
+                             "e.g. 'neutral:0.3@0 happy:0.8@1.5 0.6happy+0.4surprise:0.6@3'")
+    parser.add_argument("--emotion-track", type=Path, default=None, metavar="FILE",
+                        help="emotion keys from a .json or .csv track file (see README)")
+    parser.add_argument("--transition", type=float, default=None, metavar="SECONDS",
+                        help="easing time between emotion keys (default 0.3, or the track file's)")
+    parser.add_argument("--intensity", type=float, default=0.5,
+                        help="0 (neutral face) .. 1, for a named emotion or auto")
     parser.add_argument("--style", type=int, default=0, help="speaking style id (0 = generic)")
     parser.add_argument("--fps", type=float, default=24.0, help="frame rate of the output (1-240)")
     parser.add_argument("--smoothing", type=float, default=0.0, help="0 (off) .. 1")
@@ -38,18 +55,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of gaze, blinks and head postures (mixed with a hash of the audio, "
                              "so each recording moves its own way)")
-    parser.add_argument("--device", default="auto",
-                        help="auto (a CUDA GPU if PyTorch sees one, else cpu), cpu (numpy, no PyTorch "
-                             "needed), torch-cpu or cuda[:N]")
-    parser.add_argument("--checkpoint", type=Path, default=None, help="checkpoint (.safetensors)")
-    parser.add_argument("--speech-encoder", type=Path, default=None, metavar="FOLDER",
-                        help="local wav2vec2/HuBERT/WavLM folder, for a checkpoint trained with one")
+    add_device_arguments(parser)
     parser.add_argument("--output-space", default="arkit52", choices=("arkit52", "flame"))
     parser.add_argument("--flame-model", type=Path, default=None, help="FLAME model (output-space flame)")
     parser.add_argument("--flame-landmarks", type=Path, default=None,
                         help="FLAME landmark embedding file (e.g. landmark_embedding.npy), if the "
                              "model holds none and none lies next to it")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _emotion(args: argparse.Namespace):
+    """--emotion or --emotion-track, with --transition applied to keys: a name, "auto", or an
+    EmotionTimeline (bad keys are refused by the request with a message naming the key)."""
+    from dataclasses import replace
+
+    from ..emotion_timeline import looks_inline, parse_inline, read_track
+    from ..request import RequestError
+
+    if args.emotion_track is not None:
+        if args.emotion is not None:
+            raise RequestError("give --emotion or --emotion-track, not both")
+        return read_track(args.emotion_track, args.transition)
+    emotion = "neutral" if args.emotion is None else args.emotion
+    if args.transition is None:
+        return emotion
+    if not looks_inline(emotion):
+        raise RequestError("--transition eases between emotion keys: give keys in --emotion or "
+                           "--emotion-track")
+    return replace(parse_inline(emotion), transition_s=args.transition)
 
 
 def _request(args: argparse.Namespace):
@@ -61,7 +94,7 @@ def _request(args: argparse.Namespace):
         raise RequestError("--flame-model / --flame-landmarks need --output-space flame")
     output = FlameOutput(args.flame_model, args.flame_landmarks) if args.flame_model else ARKIT
     return GenerationRequest(
-        emotion=args.emotion, intensity=args.intensity, style=args.style, fps=args.fps,
+        emotion=_emotion(args), intensity=args.intensity, style=args.style, fps=args.fps,
         smoothing=args.smoothing, blinks=not args.no_blinks, seed=args.seed, device=args.device,
         checkpoint=args.checkpoint, speech_encoder=args.speech_encoder, output=output,
         gaze=args.gaze, head_motion=args.head_motion, upper_face=args.upper_face,

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from . import natural
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..training.config import FRONT_ENDS, TrainConfig
@@ -14,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=d["steps"].default)
     parser.add_argument("--batch", type=int, default=d["batch"].default)
     parser.add_argument("--lr", type=float, default=d["lr"].default)
-    parser.add_argument("--seed", type=int, default=d["seed"].default)
+    parser.add_argument("--seed", type=natural, default=d["seed"].default)
     parser.add_argument("--hidden", type=int, default=d["hidden"].default, help="network width")
     parser.add_argument("--max-clips", type=int, default=0, help="use only this many clips (smoke runs)")
     parser.add_argument("--research", action="store_true",

@@ -2,11 +2,11 @@
 
 FLAME model files are license-gated, so talkface never ships or downloads one: users point at their
 own `generic_model.pkl` / `flame2020*.pkl` / `flame2023*.pkl` (or an .npz with the same arrays).
-Pickles can run arbitrary code when loaded with `pickle.load`, so they are read by
-`RestrictedUnpickler`, which only resolves the handful of numpy constructors that rebuild arrays,
-plus stand-ins for the scipy.sparse and chumpy classes FLAME's pickles contain (turned into plain
-numpy arrays afterwards, without importing chumpy). Any other global in the file is refused with
-FlameError before it can be called.
+Pickles can run arbitrary code when loaded with `pickle.load`, and numpy's own reconstructors
+crash on crafted states, so they are read by `safe_pickle.restricted_loads`, which builds numpy
+arrays itself from checked bytes, shapes and type strings, densifies the scipy.sparse matrices and
+unwraps the chumpy objects FLAME's pickles contain (without importing scipy or chumpy), bounds
+size, depth and sharing, and refuses everything else with FlameError.
 
 Any vertex count V is accepted (FLAME has 5023) so that tests can build a small FLAME-format head;
 the structure is checked strictly: 5 joints (root, neck, jaw, left eye, right eye), 300 shape
@@ -19,16 +19,18 @@ from a file given explicitly, else from the model file when it holds `lmk_faces_
 """
 from __future__ import annotations
 
+import ast
 import hashlib
-import io
 import os
-import pickle
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
+
+from .safe_pickle import MAX_ELEMENTS, Budget, FlameError, plain_dtype, restricted_loads
 
 NUM_SHAPE = 300
 EXPRESSION_SIZES = (100, 50)
@@ -37,6 +39,7 @@ NECK, JAW, LEFT_EYE, RIGHT_EYE = 1, 2, 3, 4
 ALL_LANDMARKS = 68      # iBUG 68 points: 0-16 jaw contour, 17-67 brows, nose, eyes, lips
 STATIC_LANDMARKS = 51   # iBUG 17-67: FLAME's "static" embedding leaves out the jaw contour
 MAX_FILE_BYTES = 2 << 30
+_MAX_NPY_HEADER = 10_000   # numpy's own limit for headers it reads without being told to trust them
 
 # Searched for next to the model (in this order) when the model file has no landmark embedding.
 LANDMARK_FILE_NAMES = ("landmark_embedding.npy", "landmark_embedding.npz",
@@ -49,171 +52,56 @@ _LMK_BARY_KEYS = ("full_lmk_bary_coords", "lmk_bary_coords", "lmk_b_coords",
                   "static_lmk_bary_coords")
 
 
-class FlameError(ValueError):
-    """A FLAME model file that cannot be used, with a message that says why."""
-
-
-# -- restricted unpickling -------------------------------------------------------------------
-
-class _PickledObject:
-    """Stand-in for a chumpy or scipy.sparse object: keeps the pickled state, runs nothing."""
-
-    def __setstate__(self, state: Any) -> None:
-        self.state = state
-
-
-class _Chumpy(_PickledObject):
-    """chumpy.Ch: its pickled state holds the values as the array 'x'."""
-
-
-class _Sparse(_PickledObject):
-    format = ""  # "csc" / "csr", from the class name: newer scipy does not pickle the format
-
-
-def _reconstructor(cls: type, base: type, state: Any) -> object:
-    """copyreg._reconstructor limited to our stand-ins (how Python 2 pickled new-style objects)."""
-    if base is not object or not (isinstance(cls, type) and issubclass(cls, _PickledObject)):
-        raise pickle.UnpicklingError(f"refused to rebuild {getattr(cls, '__name__', cls)!r} "
-                                     f"from {getattr(base, '__name__', base)!r}")
-    return object.__new__(cls)
-
-
-def _latin1_bytes(text: str, encoding: str = "latin1") -> bytes:
-    """_codecs.encode as Python 3 protocol-2 pickles use it for bytes; only for the latin1 case."""
-    if encoding not in ("latin1", "latin-1") or not isinstance(text, str):
-        raise pickle.UnpicklingError(f"refused _codecs.encode with encoding {encoding!r}")
-    return text.encode("latin1")
-
-
-def _numpy_globals() -> dict[tuple[str, str], Any]:
-    try:  # numpy 2 names the package numpy._core (numpy.core still works there, with a warning)
-        from numpy._core import multiarray, numeric
-    except ImportError:
-        from numpy.core import multiarray, numeric
-
-    # numpy 1.x writes numpy.core.*, numpy 2.x writes numpy._core.*: both mean the same functions.
-    found: dict[tuple[str, str], Any] = {("numpy", "ndarray"): np.ndarray,
-                                         ("numpy", "dtype"): np.dtype}
-    for core in ("numpy.core", "numpy._core"):
-        found[(f"{core}.multiarray", "_reconstruct")] = multiarray._reconstruct
-        found[(f"{core}.multiarray", "scalar")] = multiarray.scalar
-        found[(f"{core}.numeric", "_frombuffer")] = numeric._frombuffer
-    return found
-
-
-class RestrictedUnpickler(pickle.Unpickler):
-    """Unpickler for FLAME files: numpy arrays, dicts, lists, strings, numbers; nothing callable
-    beyond the array constructors. `find_class` is the only way a pickle reaches code, so refusing
-    everything else there makes loading an untrusted file safe."""
-
-    _ALLOWED = _numpy_globals() | {
-        ("copy_reg", "_reconstructor"): _reconstructor,
-        ("copyreg", "_reconstructor"): _reconstructor,
-        ("__builtin__", "object"): object,
-        ("builtins", "object"): object,
-        ("_codecs", "encode"): _latin1_bytes,
-    }
-
-    def find_class(self, module: str, name: str) -> Any:
-        allowed = self._ALLOWED.get((module, name))
-        if allowed is not None:
-            return allowed
-        if module == "chumpy" or module.startswith("chumpy."):
-            return _Chumpy
-        if module.startswith("scipy.sparse") and name.endswith(("_matrix", "_array")):
-            return type(name, (_Sparse,), {"format": name[:3]})
-        raise FlameError(f"refused to load {module}.{name} from the pickle: a FLAME model file "
-                         "only holds numpy arrays (this file may be malicious, or not FLAME)")
-
-    def persistent_load(self, pid: Any) -> Any:
-        raise FlameError("refused a pickle with persistent references: not a FLAME model file")
-
-
-def restricted_loads(data: bytes) -> Any:
-    """Unpickle `data` with RestrictedUnpickler; latin1 reads FLAME's Python 2 pickles."""
-    try:
-        return _plain(RestrictedUnpickler(io.BytesIO(data), encoding="latin1").load())
-    except FlameError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any failure of a corrupt pickle: one clear error
-        raise FlameError(f"corrupt or unsupported pickle ({type(exc).__name__}: {exc})") from None
-
-
-def _plain(obj: Any) -> Any:
-    """Replace chumpy/sparse stand-ins (anywhere in dicts and lists) by numpy arrays."""
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_plain(v) for v in obj)
-    if isinstance(obj, np.ndarray) and obj.dtype == object:
-        return np.array([_plain(v) for v in obj.ravel()], dtype=object).reshape(obj.shape) \
-            if obj.ndim else np.array(_plain(obj.item()), dtype=object)
-    if isinstance(obj, _Chumpy):
-        x = obj.state.get("x") if isinstance(obj.state, dict) else None
-        if not isinstance(x, np.ndarray):
-            raise FlameError("a chumpy object in the file holds no stored array ('x'); re-save "
-                             "the model with numpy arrays")
-        return x
-    if isinstance(obj, _Sparse):
-        return _dense(obj.state, obj.format)
-    return obj
-
-
-def _dense(state: Any, class_format: str) -> np.ndarray:
-    """A CSC/CSR matrix from its pickled attributes, as a dense array (FLAME's is 5 x V)."""
-    if not isinstance(state, dict):
-        raise FlameError("unreadable sparse matrix in the file")
-    shape = state.get("_shape", state.get("shape"))
-    fmt = state.get("format") or class_format
-    data, indices, indptr = (state.get(k) for k in ("data", "indices", "indptr"))
-    if fmt not in ("csc", "csr") or shape is None or any(
-            not isinstance(a, np.ndarray) for a in (data, indices, indptr)):
-        raise FlameError(f"unsupported sparse matrix format {fmt!r} in the file")
-    rows, cols = int(shape[0]), int(shape[1])
-    major = cols if fmt == "csc" else rows
-    if indptr.shape != (major + 1,) or indptr[-1] > len(indices) or len(data) < indptr[-1]:
-        raise FlameError("corrupt sparse matrix in the file")
-    out = np.zeros((rows, cols), dtype=np.float64)
-    minor = np.asarray(indices, dtype=np.int64)
-    if len(minor) and (minor.min() < 0 or minor.max() >= (rows if fmt == "csc" else cols)):
-        raise FlameError("corrupt sparse matrix in the file (index out of range)")
-    for m in range(major):
-        sl = slice(int(indptr[m]), int(indptr[m + 1]))
-        if fmt == "csc":
-            out[minor[sl], m] = data[sl]
-        else:
-            out[m, minor[sl]] = data[sl]
-    return out
-
-
 # -- files -----------------------------------------------------------------------------------
 
-def _read_npy(fp: io.BufferedIOBase) -> np.ndarray:
-    """One .npy array; object arrays (a pickled dict, as in landmark_embedding.npy) are unpickled
-    with RestrictedUnpickler instead of numpy's allow_pickle."""
-    version = np.lib.format.read_magic(fp)
-    if version == (1, 0):
-        shape, fortran, dtype = np.lib.format.read_array_header_1_0(fp)
-    else:
-        shape, fortran, dtype = np.lib.format.read_array_header_2_0(fp)
+def _npy_header(fp: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """(shape, Fortran order, dtype) of a .npy header, parsed here: numpy's own parser makes any
+    dtype a header describes (structured, sub-arrays) and raises tokenize errors on damaged ones."""
+    major, _ = np.lib.format.read_magic(fp)
+    if major not in (1, 2, 3):
+        raise FlameError(f"unknown .npy format version {major}")
+    size = fp.read(2 if major == 1 else 4)
+    length = int.from_bytes(size, "little")
+    if len(size) not in (2, 4) or length > _MAX_NPY_HEADER:
+        raise FlameError(f"refused a .npy header of {length} bytes")
+    try:
+        header = ast.literal_eval(fp.read(length).decode("latin1" if major < 3 else "utf8"))
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        header = None
+    if not (isinstance(header, dict) and set(header) == {"descr", "fortran_order", "shape"}
+            and header["fortran_order"] in (True, False) and isinstance(header["shape"], tuple)
+            and all(isinstance(n, int) and 0 <= n <= MAX_ELEMENTS for n in header["shape"])):
+        raise FlameError("damaged .npy header")
+    return header["shape"], header["fortran_order"], plain_dtype(header["descr"])
+
+
+def _read_npy(fp: IO[bytes], budget: Budget) -> np.ndarray:
+    """One .npy array, made from its bytes with the checked header's dtype; object arrays (a
+    pickled dict, as in landmark_embedding.npy) go through `restricted_loads`, never numpy's
+    allow_pickle."""
+    shape, fortran, dtype = _npy_header(fp)
     if dtype.hasobject:
-        value = restricted_loads(fp.read())
+        value = restricted_loads(fp.read(MAX_FILE_BYTES + 1), budget)
         return value if isinstance(value, np.ndarray) else np.array(value, dtype=object)
-    count = int(np.prod(shape, dtype=np.int64))
+    count = int(np.prod(shape, dtype=object))
+    budget.take(count)
     raw = fp.read(count * dtype.itemsize)
     if len(raw) != count * dtype.itemsize:
         raise FlameError("truncated array data")
-    return np.frombuffer(raw, dtype=dtype).reshape(shape, order="F" if fortran else "C").copy()
+    return np.frombuffer(raw, dtype=dtype).reshape(shape, order="F" if fortran else "C")
 
 
 def _read_arrays(path: Path) -> dict[str, Any]:
     """The top-level name -> value mapping of a .pkl, .npz or .npy file (a dict for the latter
-    when it holds one pickled dict)."""
+    when it holds one pickled dict). Every error names the file once."""
     if not path.is_file():
         raise FlameError(f"file not found: {path}")
     if path.stat().st_size > MAX_FILE_BYTES:
         raise FlameError(f"{path.name} is larger than any FLAME file ({path.stat().st_size} bytes)")
     suffix = path.suffix.lower()
+    if suffix not in (".npz", ".npy", ".pkl", ".pickle"):
+        raise FlameError(f"{path.name}: unknown FLAME file type {suffix!r} (use .pkl or .npz)")
+    budget = Budget()
     try:
         if suffix == ".npz":
             with zipfile.ZipFile(path) as zf:
@@ -221,18 +109,17 @@ def _read_arrays(path: Path) -> dict[str, Any]:
                 for member in zf.namelist():
                     if member.endswith(".npy"):
                         with zf.open(member) as fp:
-                            out[member[:-4]] = _read_npy(fp)
+                            out[member[:-4]] = _read_npy(fp, budget)
                 return out
         if suffix == ".npy":
             with path.open("rb") as fp:
-                value = _read_npy(fp)
-        elif suffix in (".pkl", ".pickle"):
-            value = restricted_loads(path.read_bytes())
+                value = _read_npy(fp, budget)
         else:
-            raise FlameError(f"{path.name}: unknown FLAME file type {suffix!r} (use .pkl or .npz)")
+            value = restricted_loads(path.read_bytes(), budget)
     except FlameError as exc:
         raise FlameError(f"{path.name}: {exc}") from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error,
+            NotImplementedError, RuntimeError) as exc:   # zipfile: odd compression, encryption
         raise FlameError(f"{path.name} is not a readable FLAME file: {exc}") from None
     if isinstance(value, np.ndarray) and value.dtype == object and value.ndim == 0:
         value = value.item()
@@ -375,7 +262,7 @@ def _array(arrays: dict[str, Any], key: str, name: str, *, ndim: int | None = No
     value = arrays[key]
     try:
         out = np.array(value, dtype=dtype)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise FlameError(f"{name}: '{key}' is not a numeric array") from None
     if ndim is not None and out.ndim != ndim:
         raise FlameError(f"{name}: '{key}' must have {ndim} dimensions, has shape {out.shape}")

@@ -97,14 +97,15 @@ class TalkNet(nn.Module):
 
     def decode(self, content: torch.Tensor, emotion: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         """content (B, H, T), emotion (B, n_emotions) or (B, T, n_emotions) already scaled by
-        intensity (column 0, neutral, is ignored), style (B,) ids -> logits (B, T, n_outputs)."""
+        intensity (column 0, neutral, is ignored), style (B,) ids -> logits (B, T, n_outputs).
+        Per frame is what generation uses (emotion keys, the voice's reading); constant, training."""
         h = self.decoder(content + self.style(style)[:, :, None])
         base = self.base_head(h)                                       # (B, K, T)
         b, _, t = base.shape
         delta = self.delta_head(h).view(b, self.cfg.n_emotions - 1, self.cfg.n_outputs, t)
         if emotion.dim() == 2:                                         # constant over time
             weights = emotion[:, 1:, None, None]
-        else:                                                          # per frame (auto)
+        else:                                                          # per frame
             weights = emotion[:, :, 1:].transpose(1, 2)[:, :, None, :]
         return (base + (delta * weights).sum(1)).transpose(1, 2)
 
@@ -118,17 +119,22 @@ class TalkNet(nn.Module):
             emotion = emotion * intensity[:, None]
         return torch.sigmoid(self.decode(self.encode_content(mel), emotion, style))
 
-
-    def predict(self, mel: np.ndarray, emotion: np.ndarray | None, style: int, intensity: float
-                ) -> np.ndarray:
-        """One utterance (T, n_inputs) -> (T, n_outputs) float32: the runtime interface streaming
-        uses, shared with the torch-free NumpyTalkNet."""
+    def predict(self, mel: np.ndarray, conditioning: np.ndarray, style: int) -> np.ndarray:
+        """One utterance (T, n_inputs) and its (T, n_emotions) emotion x intensity -> (T, n_outputs)
+        float32: the runtime interface streaming uses, shared with the torch-free NumpyTalkNet."""
         device = next(self.parameters()).device
-        emo = None if emotion is None else torch.as_tensor(emotion, dtype=torch.float32, device=device)[None]
+        emotion = torch.as_tensor(conditioning, dtype=torch.float32, device=device)[None]
         with torch.inference_mode():
-            y = self(torch.as_tensor(mel, device=device)[None], emo, torch.tensor([style], device=device),
-                     torch.tensor([float(intensity)], device=device))
+            mel_t = torch.as_tensor(mel, device=device)[None]
+            y = torch.sigmoid(self.decode(self.encode_content(mel_t), emotion,
+                                          torch.tensor([style], device=device)))
         return y[0].float().cpu().numpy()
+
+    def predict_emotion(self, mel: np.ndarray) -> np.ndarray:
+        """One utterance (T, n_inputs) -> the voice's own emotion probabilities (T, n_emotions)."""
+        device = next(self.parameters()).device
+        with torch.inference_mode():
+            return self.auto_emotion(torch.as_tensor(mel, device=device)[None])[0].float().cpu().numpy()
 
 
 def parameter_count(model: nn.Module) -> int:

@@ -99,7 +99,7 @@ class NumpyTalkNet:
         m = self.cfg.n_mels
         return np.concatenate([x[:, :m], (x[:, m:] - self.w["speech_mean"]) / self.w["speech_scale"]], 1)
 
-    def auto_emotion(self, mel: np.ndarray) -> np.ndarray:
+    def predict_emotion(self, mel: np.ndarray) -> np.ndarray:
         """The voice's own emotion, probabilities smoothed over ~2 s: (T, n_emotions)."""
         hidden = self._stack(self._standardise(mel), "emotion", self.cfg.emotion_dilations, 1)
         logits = self._head(hidden, "classifier")
@@ -107,17 +107,14 @@ class NumpyTalkNet:
         e = np.exp(smooth - smooth.max(1, keepdims=True))
         return e / e.sum(1, keepdims=True)
 
-    def predict(self, mel: np.ndarray, emotion: np.ndarray | None, style: int, intensity: float
-                ) -> np.ndarray:
-        """(T, n_inputs) network input -> (T, n_outputs) weights in [0, 1], as TalkNet.predict."""
+    def predict(self, mel: np.ndarray, conditioning: np.ndarray, style: int) -> np.ndarray:
+        """(T, n_inputs) network input and (T, n_emotions) emotion x intensity -> (T, n_outputs)
+        weights in [0, 1], as TalkNet.predict."""
         cfg = self.cfg
-        emo = (self.auto_emotion(mel) if emotion is None else np.asarray(emotion, np.float32)) * intensity
         content = self._stack(self._standardise(mel), "content", cfg.content_dilations, 1)
         h = self._stack(content + self.w["style.weight"][style], "decoder", cfg.decoder_dilations, 0)
         base = self._head(h, "base_head")
         delta = self._head(h, "delta_head").reshape(len(h), cfg.n_emotions - 1, cfg.n_outputs)
-        if emo.ndim == 1:
-            logits = base + np.einsum("tek,e->tk", delta, emo[1:])
-        else:
-            logits = base + np.einsum("tek,te->tk", delta, emo[:, 1:])
+        emotion = np.asarray(conditioning, dtype=np.float32)[:, 1:]   # neutral (column 0) adds nothing
+        logits = base + np.einsum("tek,te->tk", delta, emotion)
         return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)

@@ -7,8 +7,9 @@ windows over `overlap` frames. The network's receptive field is smaller than the
 kept frame equals what one pass over the whole file would give, and the cross-fade blends two
 nearly identical curves: no seam, whatever the window size.
 
-The model is anything with `cfg` (NetConfig) and `predict(mel, emotion, style, intensity)`:
-TalkNet (PyTorch, CPU or GPU) or NumpyTalkNet (no PyTorch needed).
+The model is anything with `cfg` (NetConfig), `predict(mel, conditioning, style)` and
+`predict_emotion(mel)`: TalkNet (PyTorch, CPU or GPU) or NumpyTalkNet (no PyTorch needed).
+`run_windows` gives the animation; `read_emotion` the voice's own emotion reading per frame.
 
 A checkpoint that also reads a speech encoder's stream gets it per window from `speech`, one
 encoder call per window (context included), so windows shrink to fit the encoder's 30 s. Those
@@ -18,7 +19,7 @@ window), so two windows disagree slightly where they overlap; the cross-fade ble
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Protocol
+from typing import Protocol, Union
 
 import numpy as np
 
@@ -32,12 +33,33 @@ OVERLAP_FRAMES = 50      # 1 s cross-fade
 class Runner(Protocol):
     cfg: NetConfig
 
-    def predict(self, mel: np.ndarray, emotion: np.ndarray | None, style: int, intensity: float
-                ) -> np.ndarray: ...
+    def predict(self, mel: np.ndarray, conditioning: np.ndarray, style: int) -> np.ndarray: ...
+
+    def predict_emotion(self, mel: np.ndarray) -> np.ndarray: ...
+
+
+# The emotion input over a clip: (frames, n_emotions) emotion x intensity at the feature rate, or
+# a function of a window's network input giving it for that window (the voice's own reading).
+Conditioning = Union[np.ndarray, Callable[[np.ndarray], np.ndarray]]
 
 
 class Cancelled(Exception):
     """The caller's cancel() returned True; generation stopped between windows."""
+
+
+def check_receptive_field(cfg: NetConfig, max_frames: int = WINDOW_FRAMES,
+                          overlap: int = OVERLAP_FRAMES) -> None:
+    """ValueError unless the frames the network sees either side of a frame (its context, with
+    the emotion_pool's half) leave room, in one `max_frames` speech-encoder window, for a window
+    of at least two cross-fades."""
+    context = cfg.context_frames() + 1
+    if max_frames - 2 * context < 2 * overlap:
+        raise ValueError(
+            f"the network sees {context - 1} frames either side of each frame (emotion_pool "
+            f"{cfg.emotion_pool}, dilations {list(cfg.content_dilations)} / "
+            f"{list(cfg.emotion_dilations)} / {list(cfg.decoder_dilations)}); a {max_frames}-frame "
+            f"window with {overlap}-frame cross-fades allows at most "
+            f"{(max_frames - 2 * overlap) // 2 - 1}")
 
 
 def _spans(total: int, window: int, overlap: int) -> list[tuple[int, int]]:
@@ -56,19 +78,17 @@ def _stats_chunks(samples: np.ndarray, total: int, window: int) -> Iterator[np.n
         yield log_mel(frame_range(samples, start, min(start + window, total)))
 
 
-def run_windows(model: Runner, samples: np.ndarray, *, emotion: np.ndarray | None,
-                intensity: float, style: int, speech: WindowedEncoder | None = None,
-                window: int = WINDOW_FRAMES, overlap: int = OVERLAP_FRAMES,
-                progress: Callable[[int, int], None] | None = None,
-                cancel: Callable[[], bool] | None = None) -> np.ndarray:
-    """(frames, n_outputs) float32 weights at the feature rate. emotion: one-hot/probabilities
-    over EMOTIONS, or None for the voice's own reading. speech: the encoder the checkpoint names
-    (model.cfg.speech_encoder), required exactly when it names one."""
+def _stream(model: Runner, samples: np.ndarray, per_window: Callable[[np.ndarray, int, int], np.ndarray],
+            width: int, speech: WindowedEncoder | None, window: int, overlap: int,
+            progress: Callable[[int, int], None] | None, cancel: Callable[[], bool] | None) -> np.ndarray:
+    """(frames, width) float32 at the feature rate: per_window(network input, lo, hi) for each
+    window of frames lo..hi (context included), cut to its span and cross-faded."""
     if bool(model.cfg.n_speech) != (speech is not None):
         raise ValueError(f"this checkpoint needs speech encoder {model.cfg.speech_encoder!r}"
                          if model.cfg.n_speech else "this checkpoint reads log-mel only; pass no speech encoder")
     context = model.cfg.context_frames() + 1
     if speech is not None:
+        check_receptive_field(model.cfg, speech.max_frames, overlap)
         window = min(window, speech.max_frames - 2 * context)
     if overlap * 2 > window:
         raise ValueError("overlap must be at most half the window")
@@ -89,7 +109,7 @@ def run_windows(model: Runner, samples: np.ndarray, *, emotion: np.ndarray | Non
 
     mean, scale = speech_normaliser(chunks)
 
-    out = np.zeros((total, model.cfg.n_outputs), dtype=np.float32)
+    out = np.zeros((total, width), dtype=np.float32)
     fade_in = np.linspace(0.0, 1.0, overlap + 2, dtype=np.float32)[1:-1, None]
     prev_end = 0
     for start, stop in spans:
@@ -98,7 +118,7 @@ def run_windows(model: Runner, samples: np.ndarray, *, emotion: np.ndarray | Non
         mel = normalise(log_mel(frame_range(samples, lo, hi)), mean, scale)
         if speech is not None:
             mel = np.concatenate([mel, speech.frames(samples, lo, hi)], 1)
-        y = model.predict(mel, emotion, style, intensity)[start - lo:stop - lo]
+        y = per_window(mel, lo, hi)[start - lo:stop - lo]
         seam = min(prev_end - start, stop - start)
         if seam > 0:  # cross-fade the frames the previous window already wrote
             ramp = fade_in if seam == overlap else np.linspace(0, 1, seam + 2, dtype=np.float32)[1:-1, None]
@@ -111,3 +131,33 @@ def run_windows(model: Runner, samples: np.ndarray, *, emotion: np.ndarray | Non
         if progress:
             progress(done, steps)
     return out
+
+
+def run_windows(model: Runner, samples: np.ndarray, *, conditioning: Conditioning, style: int,
+                speech: WindowedEncoder | None = None, window: int = WINDOW_FRAMES,
+                overlap: int = OVERLAP_FRAMES, progress: Callable[[int, int], None] | None = None,
+                cancel: Callable[[], bool] | None = None) -> np.ndarray:
+    """(frames, n_outputs) float32 weights at the feature rate. conditioning: the emotion input
+    (see Conditioning; emotion_timeline.EmotionTimeline.conditioning makes the array). speech: the
+    encoder the checkpoint names (model.cfg.speech_encoder), required exactly when it names one."""
+    if not callable(conditioning):
+        conditioning = np.asarray(conditioning, dtype=np.float32)
+        expected = (num_frames(len(samples)), model.cfg.n_emotions)
+        if conditioning.shape != expected:
+            raise ValueError(f"conditioning must be {expected} (frames, emotions), got {conditioning.shape}")
+
+    def weights(mel: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        emotion = conditioning(mel) if callable(conditioning) else conditioning[lo:hi]
+        return model.predict(mel, emotion, style)
+
+    return _stream(model, samples, weights, model.cfg.n_outputs, speech, window, overlap, progress, cancel)
+
+
+def read_emotion(model: Runner, samples: np.ndarray, *, speech: WindowedEncoder | None = None,
+                 window: int = WINDOW_FRAMES, overlap: int = OVERLAP_FRAMES,
+                 progress: Callable[[int, int], None] | None = None,
+                 cancel: Callable[[], bool] | None = None) -> np.ndarray:
+    """(frames, n_emotions) float32: the voice's own emotion probabilities (the network's
+    classifier, smoothed over ~2 s) at the feature rate."""
+    return _stream(model, samples, lambda mel, _lo, _hi: model.predict_emotion(mel), model.cfg.n_emotions,
+                   speech, window, overlap, progress, cancel)

@@ -2,14 +2,16 @@
 
 - Duchenne smiles: a felt smile raises the cheeks (AU6 with AU12; Ekman, Davidson & Friesen 1990),
   so cheekSquint follows each side's mouthSmile, and the raised cheek narrows the eye (eyeSquint).
-- Disgust wrinkles the nose (AU9, FACS) — only when the request asks for disgust, held at a level
-  set by the intensity and eased in and out at the clip's ends: the request's emotion is steady.
+- Disgust wrinkles the nose (AU9, FACS) — only where the request asks for disgust, at a level set
+  by its intensity (emotion keys: following them), eased in and out at the clip's ends.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..animation import Animation
+from ..emotion_timeline import EmotionTimeline
+from ..emotions import EMOTIONS
 from .events import frame_times
 
 CHEEK_PER_SMILE = 0.6
@@ -32,8 +34,19 @@ def ease(n_frames: int, fps: float, seconds: float = EASE_S) -> np.ndarray:
     return np.sin(ramp * np.pi / 2) ** 2
 
 
-def add_expression_links(anim: Animation, emotion: str, intensity: float, amount: float) -> Animation:
-    """Cheek and eye squint with smiles; noseSneer when `emotion` is disgust."""
+def _disgust(emotion: str | EmotionTimeline, intensity: float, n_frames: int, fps: float
+             ) -> np.ndarray | None:
+    """Per frame, how much disgust the request asks for (None: none at all)."""
+    if isinstance(emotion, EmotionTimeline):   # emotion keys: disgust where they have it
+        level = emotion.conditioning(n_frames, fps)[:, EMOTIONS.index("disgust")]
+        return level if level.any() else None
+    return np.full(n_frames, intensity) if emotion == "disgust" else None
+
+
+def add_expression_links(anim: Animation, emotion: str | EmotionTimeline, intensity: float,
+                         amount: float) -> Animation:
+    """Cheek and eye squint with smiles; noseSneer where `emotion` (a name or emotion keys) is
+    disgust."""
     if amount <= 0:
         return anim
     w = anim.weights.copy()
@@ -43,8 +56,9 @@ def add_expression_links(anim: Animation, emotion: str, intensity: float, amount
             s = anim.weights[:, anim.names.index(smile)]
             _raise(w, anim.names, f"cheekSquint{side}", amount * CHEEK_PER_SMILE * s)
             _raise(w, anim.names, f"eyeSquint{side}", amount * EYE_SQUINT_PER_SMILE * s)
-    if emotion == "disgust":
-        sneer = amount * SNEER_AT_FULL * intensity * ease(anim.num_frames, anim.fps)
+    disgust = _disgust(emotion, intensity, anim.num_frames, anim.fps)
+    if disgust is not None:
+        sneer = amount * SNEER_AT_FULL * disgust * ease(anim.num_frames, anim.fps)
         for side in SIDES:
             _raise(w, anim.names, f"noseSneer{side}", sneer)
     return anim.with_weights(w)

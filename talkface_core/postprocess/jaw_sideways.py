@@ -18,7 +18,8 @@ from .voice import Voice
 
 JAW_PER_SPEED = 0.003     # jawLeft/Right per unit of jawOpen per second
 MOUTH_PER_SPEED = 0.012   # mouthLeft/Right (the lips ride on the jaw)
-ENVELOPE_S = 0.35
+ENVELOPE_S = 0.2
+SETTLE_S = 0.4          # the drift's own smoothing: a jaw's sideways path is a slow loop
 
 
 def add_jaw_sideways(anim: Animation, voice: Voice, amount: float) -> Animation:
@@ -27,7 +28,9 @@ def add_jaw_sideways(anim: Animation, voice: Voice, amount: float) -> Animation:
     width = round(ENVELOPE_S * anim.fps)
     jaw = smooth(anim.weights[:, anim.names.index("jawOpen")].astype(np.float64), width)
     speed = smooth(np.gradient(jaw) * anim.fps, width)       # + opening, - closing (per second)
-    side = speed * (1.0 if voice.rng("face").random() < 0.5 else -1.0)
+    # Smoothed once more (SETTLE_S): a jaw's sideways path is a slow loop, and a faster one made
+    # the lips jitter more than real faces' do (tests/core/test_face_alive.py).
+    side = smooth(speed, round(SETTLE_S * anim.fps)) * (1.0 if voice.rng("face").random() < 0.5 else -1.0)
     w = anim.weights.copy()
     for prefix, gain in (("jaw", JAW_PER_SPEED), ("mouth", MOUTH_PER_SPEED)):
         for name, sign in ((f"{prefix}Left", 1.0), (f"{prefix}Right", -1.0)):

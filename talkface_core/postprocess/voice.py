@@ -70,16 +70,16 @@ class Voice:
         """Measure a 16 kHz recording."""
         duration = len(samples) / SAMPLE_RATE
         n = max(round(duration * ANALYSIS_FPS), 1)
-        db = prosody.level_db(samples, n, ANALYSIS_FPS)
-        loud = prosody.loudness_from_db(db)
+        db = prosody.level_db(samples, n, ANALYSIS_FPS)     # once: loudness and speaking share it
         f0 = prosody.pitch(samples, n, ANALYSIS_FPS)
         voiced = ~np.isnan(f0)
         semitones = np.full(n, np.nan)
         if voiced.any():
             st = 12.0 * np.log2(f0[voiced])
             semitones[voiced] = st - np.median(st)
-        return cls(duration, loud, semitones, prosody.speaking_from_db(db),
-                   prosody.emphasis_from(loud, f0, ANALYSIS_FPS), (int(seed), audio_digest(samples)))
+        loudness = prosody.loudness_of(db)
+        return cls(duration, loudness, semitones, prosody.speaking_of(db),
+                   prosody.emphasis_of(loudness, f0, ANALYSIS_FPS), (int(seed), audio_digest(samples)))
 
     @classmethod
     def silent(cls, duration: float, seed: int = 0) -> Voice:

@@ -12,7 +12,6 @@ from collections import defaultdict
 import numpy as np
 import torch
 
-from ..blendshapes import MIRROR_INDEX
 from ..model.log_mel import FEATURE_RATE
 from .dataset import Example
 
@@ -56,11 +55,6 @@ def partners(examples: list[Example]) -> list[list[int]]:
 
 
 STYLE_DROPOUT = 0.3   # share of crops trained as the generic style 0
-# Share of crops whose face is mirrored (Left <-> Right shapes swapped; the voice is the same):
-# the teacher's speakers each have a sided resting face and a left/right asymmetry, and the few
-# training speakers do not average out, so without this the model learnt one lopsided face.
-MIRROR_SHARE = 0.5
-_MIRROR = torch.tensor(MIRROR_INDEX)
 SAMPLING_GROUP = {"tts_de": "tts"}   # source -> the group it is drawn with (see Batcher)
 
 
@@ -119,13 +113,12 @@ class Batcher:
             out["mask"][row, :n] = 1
             out["bilabial"][row, :n] = ex.bilabial[s:s + n].float()
             style = 0 if rng.random() < STYLE_DROPOUT else self.styles[ex.style]
-            face = _MIRROR if rng.random() < MIRROR_SHARE else slice(None)
-            out["target"][row, :n] = ex.target[s:s + n][:, face]
+            out["target"][row, :n] = ex.target[s:s + n]
             out["emotion"][row], out["intensity"][row], out["style"][row] = ex.emotion, ex.intensity, style
             if self.partners[i]:
                 j = self.partners[i][int(rng.integers(len(self.partners[i])))]
                 other = self.examples[j]
-                out["cross_target"][row, :n] = self._partner_target(i, j)[s:s + n][:, face]
+                out["cross_target"][row, :n] = self._partner_target(i, j)[s:s + n]
                 out["cross_mask"][row, :n] = 1
                 out["cross_emotion"][row] = other.emotion
                 out["cross_intensity"][row] = other.intensity

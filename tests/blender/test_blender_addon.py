@@ -41,7 +41,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> dict:
     long_speech = tmp / "long.wav"
     run_tool("sox", *([speech] * 8), long_speech)
     results = run_session("addon_flow.py", tmp, zip=build_zip(tmp), speech=speech,
-                          long_speech=long_speech, fbx=tmp / "export" / "head.fbx")
+                          long_speech=long_speech, fbx=tmp / "export" / "head.fbx", timeout=480)
     results["phones"] = phones
     results["tmp"] = str(tmp)
     return results
@@ -71,20 +71,20 @@ def test_demo_head_has_52_arkit_keys_that_move_the_right_regions(session: dict) 
     assert head["names"] == ["Basis", *ARKIT_NAMES]
     assert head["mapped"] == 52
     assert 0.2 < head["height_m"] < 0.5  # a human-sized head
-    mark = head["landmarks"]
+    mark = head["landmarks"]  # metres, Z up
     for name, key in head["keys"].items():
         x, _, z = key["centroid"]
         assert key["max"] > 0.001, f"{name} barely moves ({key['max'] * 1000:.2f} mm)"
         if name.endswith("Left") and not name.startswith(("jaw", "mouthLeft")):
-            assert x > 0.05, f"{name} moves the wrong side (x={x:.2f})"
+            assert x > 0.005, f"{name} moves the wrong side (x={x:.3f})"
         if name.endswith("Right") and not name.startswith(("jaw", "mouthRight")):
-            assert x < -0.05, f"{name} moves the wrong side (x={x:.2f})"
+            assert x < -0.005, f"{name} moves the wrong side (x={x:.3f})"
         if name.startswith(("eye", "brow")):
-            assert z > mark["eye_z"] - 0.2, f"{name} should act around the eyes/brows (z={z:.2f})"
+            assert z > mark["eye_z"] - 0.02, f"{name} should act around the eyes/brows (z={z:.3f})"
         if name.startswith(("mouth", "jaw", "tongue")):
-            assert z < mark["mouth_z"] + 0.15, f"{name} should act around the mouth/jaw (z={z:.2f})"
+            assert z < mark["mouth_z"] + 0.02, f"{name} should act around the mouth/jaw (z={z:.3f})"
         if name.startswith("brow"):
-            assert z > mark["eye_z"] + 0.1, f"{name} should move the brows (z={z:.2f})"
+            assert z > mark["eye_z"] + 0.005, f"{name} should move the brows (z={z:.3f})"
     assert head["keys"]["jawOpen"]["max"] > 0.02  # the jaw really opens (metres)
 
 

@@ -58,6 +58,8 @@ def test_core_wheel_is_complete_and_installable(built_zip: Path, tmp_path: Path)
     # The shipped (any-use) checkpoint goes to users; the non-commercial research one never does.
     assert "talkface_core/weights/talkface_default.safetensors" in names
     assert not any("research" in n or n.endswith(".pt") for n in names), names
+    # The demo head travels with its MIT notice beside it.
+    assert {"talkface_core/assets/ict_head.npz", "talkface_core/assets/LICENSE-ICT-FaceKit.txt"} <= set(names)
     # pip accepts it (no network: --no-deps, --no-index).
     target = tmp_path / "site"
     proc = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",

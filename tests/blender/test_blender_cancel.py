@@ -13,7 +13,9 @@ from fixtures.blender import require_bpy, run_inline
 _SCRIPT = """
 import time, types
 import talkface_core
-from blender_addon import compat, operators
+from blender_addon import compat
+from fixtures.generate_driver import Driver
+RESULT["rest"] = ["TalkFace: rest"] if compat.SHAPE_KEY_DEFAULT != 0.0 else []  # see hold_rest
 from talkface_core.animation import Animation
 from talkface_core.blendshapes import ARKIT_NAMES
 
@@ -31,20 +33,6 @@ def fake_generate(audio, request, *, progress=None, cancel=None):
     return Animation(ARKIT_NAMES, request.fps, np.full((24, 52), 0.5, np.float32))
 
 talkface_core.generate = fake_generate
-OP = operators.TALKFACE_OT_generate
-
-class Driver:
-    # The operator's methods on a plain object: bpy cannot instantiate an Operator outside a call.
-    _prepare, _begin, _end, _finish = OP._prepare, OP._begin, OP._end, OP._finish
-    modal, cancel = OP.modal, OP.cancel
-    scope = "SELECTED"
-
-    def __init__(self):
-        self._job, self._timer, self.reports = None, None, []
-
-    def report(self, kind, message):
-        self.reports.append(message)
-
 ESC = types.SimpleNamespace(type="ESC", value="PRESS")
 TIMER = types.SimpleNamespace(type="TIMER", value="NOTHING")
 ctx = bpy.context
@@ -70,7 +58,7 @@ def run_until_done(driver):
 
 def started():
     driver = Driver()
-    assert driver._prepare(ctx), driver.reports
+    assert driver._prepare(ctx), driver.messages
     driver._begin(ctx)
     return driver
 
@@ -94,7 +82,7 @@ RESULT["running_while_busy"] = wm.talkface_progress.running
 RESULT["esc_state"] = sorted(driver.modal(ctx, ESC))
 t0 = time.perf_counter()
 RESULT["mid"] = dict(state=run_until_done(driver), latency=time.perf_counter() - t0,
-                     reports=driver.reports,
+                     reports=driver.messages,
                      timer_removed=driver._timer is None, after=snapshot())
 
 # Esc after the worker finished but before the next timer tick: Esc still wins.
@@ -103,7 +91,7 @@ driver = started()
 driver._job.join(10)
 driver.modal(ctx, ESC)
 RESULT["late"] = dict(worker_had_results=len(driver._job.results), state=run_until_done(driver),
-                      reports=driver.reports, after=snapshot())
+                      reports=driver.messages, after=snapshot())
 
 # Blender ends the modal operator itself (e.g. a file is loaded): its cancel callback.
 SLOW["on"] = True
@@ -165,5 +153,5 @@ def test_undo_history_intact_after_cancel(result: dict) -> None:
 def test_control_run_without_esc_writes_the_clip(result: dict) -> None:
     control = result["control"]
     assert control["state"] == ["FINISHED"]
-    assert control["after"]["tracks"] == ["TalkFace: line"]
+    assert control["after"]["tracks"] == [*result["rest"], "TalkFace: line"]
     assert "TF line" in control["after"]["actions"]

@@ -34,7 +34,10 @@ for side, x in (("L", 0.1), ("R", -0.1)):
 bpy.ops.object.mode_set(mode="OBJECT")
 mesh.parent = rig
 scene.talkface.target = mesh
-bpy.ops.talkface.clip_add(filepath="")
+import tempfile, soundfile
+wav = tempfile.mkdtemp() + "/a.wav"
+soundfile.write(wav, np.zeros(1600, np.float32), 16000)
+bpy.ops.talkface.clip_add(filepath=wav)
 clip = scene.talkface.clips[0]
 clip.frame_start = 1
 n = 48
@@ -145,18 +148,14 @@ RESULT["describe"] = head_bones.describe(scene.talkface, mesh)
 """)
     assert not result["bone_without_armature"]
     assert result["object_err"] < 1e-3
-    assert result["tracks"] == ["TalkFace: Clip 1 head"]
+    assert result["tracks"] == ["TalkFace: a head"]          # the clip is named after its file
     assert result["tracks_off"] == []
     assert "off" in result["describe"]
 
 
-def test_clip_face_controls_reach_the_request(tmp_path) -> None:
-    wav = tmp_path / "a.wav"
-    import soundfile as sf
-    sf.write(wav, np.zeros(1600, np.float32), 16000)
-    result = run_inline(SETUP + f"""
+def test_clip_face_controls_reach_the_request() -> None:
+    result = run_inline(SETUP + """
 from blender_addon import clip_requests
-clip.filepath = {str(wav)!r}
 clip.gaze, clip.head_motion, clip.upper_face = 0.3, 0.0, 1.7
 clip.blink_rate, clip.blink_amount, clip.seed = 12.0, 0.6, 42
 r = clip_requests.clip_request(clip, scene, "cpu", mesh).request

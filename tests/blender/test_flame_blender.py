@@ -1,29 +1,18 @@
-"""FLAME in Blender (bpy 4.5 headless, each scenario in a fresh Blender in a subprocess): create a
+"""FLAME in Blender (headless bpy, each scenario in a fresh Blender in a subprocess): create a
 FLAME head from a model file, detect it as a FLAME rig, key a FLAME animation onto it, and check
 the deformed mesh Blender evaluates against FLAME's own formula (expressions + jaw correctives +
 linear blend skinning about the jaw joint)."""
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
-pytest.importorskip("bpy")
-
-REPO = Path(__file__).resolve().parents[2]
-TESTS = REPO / "tests"
+from fixtures.blender import require_bpy, run_inline
 
 _PRELUDE = """
-import json, sys
-import bpy
-import numpy as np
-sys.path[:0] = [{repo!r}, {tests!r}]
-import blender_addon
-from blender_addon import apply, flame_head, flame_rig, head_rig
+from blender_addon import apply, compat, flame_head, flame_rig, head_rig
+RESULT["rest"] = ["TalkFace: rest"] if compat.SHAPE_KEY_DEFAULT != 0.0 else []  # see hold_rest
 from talkface_core.flame.rotations import rotation_matrices
 from talkface_core.animation import Animation
 from talkface_core.blendshapes import ARKIT_INDEX, ARKIT_NAMES
@@ -31,10 +20,6 @@ from talkface_core.flame.model import load_flame
 from talkface_core.flame.mapping import arkit_to_flame
 from fixtures.flame_synthetic import write_synthetic_flame
 
-bpy.ops.wm.read_factory_settings(use_empty=True)
-blender_addon.register()
-scene = bpy.context.scene
-scene.render.fps, scene.render.fps_base = 24, 1.0
 model_path = write_synthetic_flame({model!r})
 model = load_flame(model_path)
 
@@ -75,7 +60,7 @@ mapped = arkit_to_flame(arkit_anim(), model_path)
 clip = scene.talkface.clips.add()
 clip.name, clip.filepath, clip.frame_start = "hello", {wav!r}, 5
 skipped = apply.apply_result(scene, head, clip, mapped)
-result["skipped"] = skipped
+result["skipped"] = skipped.skipped
 errors, jaw_angles = [], []
 for i in (0, 6, 11):
     scene.frame_set(5 + i)
@@ -93,7 +78,7 @@ apply.apply_result(scene, head, clip, mapped)
 result["tracks_again"] = [len(head.data.shape_keys.animation_data.nla_tracks),
                           len(head.parent.animation_data.nla_tracks)]
 result["frame_end"] = scene.frame_end
-print("RESULT" + json.dumps(result))
+RESULT.update(result)
 """
 
 _NOT_FLAME = """
@@ -116,8 +101,9 @@ except ValueError as exc:
 lmk = model_path.parent / "landmark_embedding.npy"
 np.save(lmk, np.zeros(3))
 setattr(head, flame_rig.LANDMARKS_PROP, str(lmk))
-print("RESULT" + json.dumps(dict(cube=flame_rig.is_flame_rig(cube), options=options, missing=missing,
-      with_landmarks=described(flame_rig.flame_output(head)), cube_options=described(flame_rig.flame_output(cube)))))
+RESULT.update(cube=flame_rig.is_flame_rig(cube), options=options, missing=missing,
+              with_landmarks=described(flame_rig.flame_output(head)),
+              cube_options=described(flame_rig.flame_output(cube)))
 """
 
 
@@ -154,12 +140,12 @@ bpy.ops.import_scene.fbx(filepath=fbx)
 paths = {{fc.data_path for a in set(bpy.data.actions) - before for fc in compat.action_fcurves(a)}}
 result["fbx_exp"] = any("Exp000" in p for p in paths)
 result["fbx_jaw"] = any('bones["jaw"]' in p for p in paths)
-head[flame_rig.MODEL_PROP] = ""
+setattr(head, flame_rig.MODEL_PROP, "")
 try:
     bpy.ops.talkface.generate("EXEC_DEFAULT", scope="ALL")
 except RuntimeError as exc:  # bpy.ops raises the operator's error report
     result["without_model"] = str(exc)
-print("RESULT" + json.dumps(result))
+RESULT.update(result)
 """
 
 _DETECT = """
@@ -186,27 +172,18 @@ result = dict(state=sorted(bpy.ops.talkface.detect_rig()), map=len(head.talkface
 # Without the jaw bone, FLAME's jaw correctives alone still make it a FLAME rig.
 bpy.data.objects.remove(head.parent)
 result["no_bone"] = flame_rig.describe(head) if flame_rig.is_flame_rig(head) else None
-print("RESULT" + json.dumps(result), flush=True)
+RESULT.update(result)
 """
 
 
 def _run(script: str) -> dict:
-    # os._exit: bpy can hang in its exit handlers after an error; the result is already printed.
-    body = textwrap.indent(script, "    ")
-    script = ("import os, traceback\ntry:\n" + body + "\nexcept BaseException:\n"
-              "    traceback.print_exc()\n    os._exit(1)\nos._exit(0)\n")
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=120, cwd=REPO)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")]
-    assert proc.returncode == 0 and lines, proc.stdout[-3000:] + proc.stderr[-3000:]
-    result = json.loads(lines[-1][len("RESULT"):])
-    result["_output"] = proc.stdout  # headless Blender prints operator reports here
-    return result
+    return run_inline(textwrap.dedent(script))
 
 
 @pytest.fixture()
 def prelude(tmp_path) -> str:
-    return _PRELUDE.format(repo=str(REPO), tests=str(TESTS), model=str(tmp_path / "generic_model.npz"))
+    require_bpy()
+    return textwrap.dedent(_PRELUDE).format(model=str(tmp_path / "generic_model.npz"))
 
 
 def test_flame_head_keyed_matches_flame_formula(tmp_path, prelude, speech_wav):
@@ -217,8 +194,8 @@ def test_flame_head_keyed_matches_flame_formula(tmp_path, prelude, speech_wav):
     assert max(result["jaw_x"]) > 0.3, "jawOpen at 1 opens the jaw by ~0.45 rad"
     # Blender's shape keys + armature reproduce FLAME's formula to float32 precision.
     assert max(result["errors"]) < 1e-5 * result["scale"] + 1e-6, result["errors"]
-    assert result["tracks"] == [["TalkFace: hello"], ["TalkFace: hello"]]
-    assert result["tracks_again"] == [1, 1]
+    assert result["tracks"] == [[*result["rest"], "TalkFace: hello"], ["TalkFace: hello"]]
+    assert result["tracks_again"] == [len(result["rest"]) + 1, 1]
     assert result["frame_end"] >= 5 + 11
 
 
@@ -250,7 +227,8 @@ def test_generate_operator_on_flame_head(tmp_path, prelude, speech_wav):
     assert result["state"] == ["FINISHED"]
     assert result["calls"][0]["flame_model"].endswith("generic_model.npz")
     assert result["name"] == "FLAME-generic_model"
-    assert result["key_tracks"] == result["arm_tracks"] == ["TalkFace: line1"]
+    assert result["key_tracks"] == [*result["rest"], "TalkFace: line1"]
+    assert result["arm_tracks"] == ["TalkFace: line1"]
     assert result["jaw"] > 0.3 and result["exp0"] != 0.0
     assert result["fbx_exp"] and result["fbx_jaw"], "FBX carries expression and jaw curves"
     assert "choose its FLAME model file" in result["without_model"]

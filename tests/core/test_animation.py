@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -120,3 +121,25 @@ def test_out_of_range_file_is_refused(tmp_path: Path) -> None:
     path.write_text(json.dumps(doc))
     with pytest.raises(AnimationError, match="must lie in"):
         Animation.load(path)
+
+
+@pytest.mark.parametrize("value, shown", [(10**40, "10000000000000000000000000000000000000000"),
+                                          (1e300, "1e+300")])
+def test_numbers_beyond_float32_are_not_called_nan(tmp_path: Path, value, shown) -> None:
+    """Integer (or float64) weights too large for float32 became inf in the cast and were
+    reported as "NaN or infinite"; the message now shows the value and where it is."""
+    weights = np.zeros((3, 2), dtype=object)
+    weights[1, 1] = value
+    with pytest.raises(AnimationError, match=rf"weights hold {re.escape(shown)} at \(1, 1\), beyond "
+                                             r"float32's range"):
+        Animation(["a", "b"], 24.0, weights, channels=VALUES)
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"format": "talkface.animation", "version": 2, "fps": 24,
+                                "channels": "values", "names": ["a", "b"],
+                                "frames": [[0, 0], [0, value]]}))
+    with pytest.raises(AnimationError, match=f"weights hold {re.escape(shown)} at"):
+        Animation.load(path)
+    with pytest.raises(AnimationError, match=r"NaN or infinite values \(first at \(1, 0\)\)"):
+        Animation(["a"], 24.0, np.array([[0.0], [np.nan]]), channels=VALUES)
+    with pytest.raises(AnimationError, match="weights must be numbers"):
+        Animation(["a"], 24.0, [["x"]], channels=VALUES)

@@ -49,8 +49,10 @@ def test_clips_never_blink_on_the_same_frames(speech_wav, other_speech_wav):
     first = frames(Voice.of(a))
     assert len(first) > 10
     assert frames(Voice.of(a)) == first                      # the same clip: the same blinks
-    assert len(first & frames(Voice.of(b))) < 0.2 * len(first)
-    assert len(first & frames(Voice.of(a, seed=1))) < 0.2 * len(first)
+    # Different clips (or seeds) blink independently: two independent blink trains still share a
+    # frame now and then, so the share is averaged over several (one pair alone ranged 0-20 %).
+    others = [frames(Voice.of(b))] + [frames(Voice.of(a, seed=s)) for s in range(1, 6)]
+    assert np.mean([len(first & other) / len(first) for other in others]) < 0.15
 
 
 def test_blinks_gather_after_phrases_and_gaze_shifts():

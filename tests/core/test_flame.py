@@ -198,3 +198,18 @@ def test_reconstructor_cannot_build_arbitrary_classes():
                b"K\x00\x85\x87R.")  # _reconstructor(numpy.ndarray, numpy.ndarray, (0,))
     with pytest.raises(FlameError, match="refused to rebuild 'ndarray'"):
         restricted_loads(payload)
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("model.obj", b"v 0 0 0\n", "unknown FLAME file type"),
+    ("generic_model.pkl", b"\x04garbage", "corrupt or unsupported pickle"),
+    ("generic_model.pkl", pickle.dumps(os.system, protocol=2), "refused to load"),
+    ("flame2023.npz", b"PK\x03\x04 not a zip", "not a readable FLAME file"),
+])
+def test_errors_name_the_file_once(tmp_path, name, content, message):
+    """The file name was printed twice for an unknown file type ('model.obj: model.obj: ...')."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(FlameError, match=message) as caught:
+        load_flame(path)
+    assert str(caught.value).count(name) == 1, str(caught.value)

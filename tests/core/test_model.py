@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from talkface_core.emotion_timeline import parse_inline
 from talkface_core.model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from talkface_core.model.log_mel import FEATURE_RATE, frame_range, log_mel, num_frames, utterance_features
 from talkface_core.model.network import NetConfig, TalkNet
@@ -74,10 +75,15 @@ def test_intensity_zero_is_neutral_and_each_channel_is_monotone(model):
     assert ((d >= -1e-6).all(0) | (d <= 1e-6).all(0)).all()
 
 
-@pytest.mark.parametrize("emotion", [np.eye(7, dtype=np.float32)[2], None])
+@pytest.mark.parametrize("emotion", ["keys", "auto"])
 def test_long_audio_windows_match_one_pass(model, emotion):
     x = _voice(40.0)
-    kw = dict(emotion=emotion, intensity=0.8, style=1)
+    if emotion == "auto":   # the voice's own reading, window by window
+        conditioning = lambda mel: model.predict_emotion(mel) * 0.8  # noqa: E731
+    else:                   # keys changing emotion across window joins
+        conditioning = parse_inline("sad:0.8@0 happy:0.6@5.1 angry:1@10.3 neutral:0@20").conditioning(
+            num_frames(len(x)), FEATURE_RATE)
+    kw = dict(conditioning=conditioning, style=1)
     one = run_windows(model, x, window=10**6, **kw)
     calls = []
     win = run_windows(model, x, window=300, overlap=40, progress=lambda d, t: calls.append((d, t)), **kw)
@@ -93,7 +99,7 @@ def test_long_audio_windows_match_one_pass(model, emotion):
 def test_cancel_stops_between_windows(model):
     seen = []
     with pytest.raises(Cancelled):
-        run_windows(model, _voice(30.0), emotion=None, intensity=0.5, style=0, window=200,
+        run_windows(model, _voice(30.0), conditioning=model.predict_emotion, style=0, window=200,
                     overlap=20, progress=lambda d, t: seen.append(d), cancel=lambda: len(seen) >= 3)
     assert len(seen) == 3
 

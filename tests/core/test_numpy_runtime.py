@@ -11,11 +11,11 @@ import torch
 
 from talkface_core import generate
 from talkface_core.audio import load_audio
-from talkface_core.emotions import EMOTIONS
+from talkface_core.emotion_timeline import parse_inline
 from talkface_core.model.checkpoint import (CheckpointError, load_checkpoint, load_numpy_checkpoint,
                                             save_checkpoint)
 from talkface_core.training.dataset import with_speech
-from talkface_core.model.log_mel import utterance_features
+from talkface_core.model.log_mel import FEATURE_RATE, utterance_features
 from talkface_core.model.speech_encoders import open_encoder
 from talkface_core.model.network import NetConfig, TalkNet
 from talkface_core.model.numpy_net import expected_shapes
@@ -28,7 +28,7 @@ def test_expected_shapes_are_the_torch_state_dict(cfg):
     assert expected_shapes(cfg) == {k: tuple(v.shape) for k, v in TalkNet(cfg).state_dict().items()}
 
 
-@pytest.mark.parametrize("emotion", ["sad", "auto"])
+@pytest.mark.parametrize("emotion", ["keys", "auto"])
 def test_numpy_forward_equals_torch_on_real_speech(speech_wav, emotion):
     samples = load_audio(speech_wav)
     mel = utterance_features(samples)
@@ -37,10 +37,16 @@ def test_numpy_forward_equals_torch_on_real_speech(speech_wav, emotion):
     if torch_model.cfg.n_speech:   # the shipped checkpoints also read the Whisper stream
         stream = open_encoder(torch_model.cfg.speech_encoder).frames(samples, 0, len(mel))
         mel = with_speech(torch.from_numpy(mel), stream).numpy()
-    vec = None if emotion == "auto" else np.eye(len(EMOTIONS), dtype=np.float32)[EMOTIONS.index(emotion)]
+    if emotion == "auto":   # the voice's own reading, per frame, from each runtime's classifier
+        reading = torch_model.predict_emotion(mel)
+        assert np.abs(reading - numpy_model.predict_emotion(mel)).max() < 1e-4
+        conditioning = reading * 0.8
+    else:                   # emotion keys: a change from neutral to happy to a blend mid-clip
+        conditioning = parse_inline("neutral:0.2@0 happy:0.8@1 0.5sad+0.5fear:0.6@2.5").conditioning(
+            len(mel), FEATURE_RATE)
     for style in (0, torch_model.cfg.n_styles - 1):
-        a = torch_model.predict(mel, vec, style, 0.8)
-        b = numpy_model.predict(mel, vec, style, 0.8)
+        a = torch_model.predict(mel, conditioning, style)
+        b = numpy_model.predict(mel, conditioning, style)
         assert a.shape == b.shape == (len(mel), 52)
         assert np.abs(a - b).max() < 1e-4
 

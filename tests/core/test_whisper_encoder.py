@@ -117,7 +117,7 @@ def test_long_audio_streams_in_encoder_sized_windows_without_seams(encoder, spee
             calls.append(hi - lo)
             return encoder.frames(samples, lo, hi)
 
-    y = run_windows(model, audio, emotion=None, intensity=1.0, style=0, speech=Counting())
+    y = run_windows(model, audio, conditioning=model.predict_emotion, style=0, speech=Counting())
     assert y.shape == (num_frames(len(audio)), 52) and np.isfinite(y).all()
     assert len(calls) == 3 and max(calls) <= we.WINDOW_FRAMES
     # Where windows meet, the curves move no more from frame to frame than elsewhere.
@@ -145,12 +145,12 @@ def test_checkpoint_and_encoder_must_agree(speech, encoder, tmp_path):
     model, config = load_numpy_checkpoint(_speech_checkpoint(tmp_path))
     assert config["network"]["speech_encoder"] == we.NAME
     with pytest.raises(ValueError, match="needs speech encoder"):
-        run_windows(model, speech, emotion=None, intensity=1.0, style=0)
+        run_windows(model, speech, conditioning=model.predict_emotion, style=0)
     plain = TalkNet(NetConfig(hidden=16, emotion_hidden=8)).eval()
     path = save_checkpoint(tmp_path / "plain", plain, {})
     logmel, _ = load_numpy_checkpoint(path)
     with pytest.raises(ValueError, match="log-mel only"):
-        run_windows(logmel, speech, emotion=None, intensity=1.0, style=0, speech=encoder)
+        run_windows(logmel, speech, conditioning=logmel.predict_emotion, style=0, speech=encoder)
 
 
 def test_generate_runs_the_encoder_the_checkpoint_names(speech_wav, tmp_path):

@@ -131,29 +131,6 @@ def test_batches_draw_every_source_equally(corpus):
     assert batch["mel"].shape == (8, 32, 80) and batch["mask"].sum() > 0
 
 
-def test_half_the_crops_train_the_mirrored_face(corpus):
-    """A lopsided teacher face (left smile only) comes out mirrored in about half the crops, the
-    mirror exact (Left <-> Right swapped, unsided shapes untouched), so the model learns no side."""
-    from dataclasses import replace
-
-    from talkface_core.blendshapes import MIRROR
-    from talkface_core.training.batcher import Batcher
-
-    ex = load_example(corpus, read_manifest(corpus)[0])
-    target = ex.target.clone()
-    left, right, jaw = (ARKIT_INDEX[n] for n in ("mouthSmileLeft", "mouthSmileRight", "jawOpen"))
-    target[:, left], target[:, right], target[:, jaw] = 0.8, 0.1, 0.3
-    batch = Batcher([replace(ex, target=target)], crop=32).sample(np.random.default_rng(3), 400)
-    smile_left, smile_right = batch["target"][:, 0, left], batch["target"][:, 0, right]
-    mirrored = smile_left < smile_right
-    assert 0.4 < mirrored.float().mean() < 0.6
-    assert torch.allclose(smile_left[mirrored], torch.tensor(0.1))
-    assert torch.allclose(smile_right[mirrored], torch.tensor(0.8))
-    rows = batch["target"][mirrored][:, 0]
-    assert torch.allclose(rows[:, jaw], torch.tensor(0.3))
-    assert MIRROR["jawLeft"] == "jawRight"  # sideways shapes swap too: a mirrored face moves the other way
-
-
 def test_jaw_flap_opens_with_loudness_and_closes_in_quiet_frames(speech_wav):
     from talkface_core.audio import load_audio
     from talkface_core.training.baselines import frame_loudness, jaw_flap

@@ -101,19 +101,32 @@ def _demo_head():
     bpy.ops.talkface.demo_head()
     mesh = scene.talkface.target
     state["head"] = mesh.name
-    demo = addon_module("demo_head")
     blocks = mesh.data.shape_keys.key_blocks
-    basis = np.array([v.co[:] for v in blocks[0].data]) / demo.SCALE
+
+    def positions(block) -> np.ndarray:
+        co = np.empty(len(block.data) * 3)
+        block.data.foreach_get("co", co)
+        return co.reshape(-1, 3)
+
+    basis = positions(blocks[0])
     keys = {}
     for block in blocks[1:]:
-        co = np.array([v.co[:] for v in block.data]) / demo.SCALE
+        co = positions(block)
         mag = np.linalg.norm(co - basis, axis=1)
-        keys[block.name] = {"max": float(mag.max() * demo.SCALE),
+        keys[block.name] = {"max": float(mag.max()),
                             "centroid": ((basis * mag[:, None]).sum(0) / max(mag.sum(), 1e-12)).tolist()}
+    polygons, loops = mesh.data.polygons, mesh.data.loops
+    slot, start = np.empty(len(polygons), np.int32), np.empty(len(polygons), np.int32)
+    polygons.foreach_get("material_index", slot)
+    polygons.foreach_get("loop_start", start)
+    corner = np.empty(len(loops), np.int32)
+    loops.foreach_get("vertex_index", corner)
+    iris = corner[start[slot == mesh.data.materials.find("TalkFace iris")]]
     return {"names": [b.name for b in blocks], "keys": keys, "vertices": len(mesh.data.vertices),
             "mapped": sum(1 for i in mesh.talkface_map if i.target),
             "height_m": mesh.dimensions.z,
-            "landmarks": {"mouth_z": demo.MOUTH_Z, "eye_z": demo.EYE_Z, "eye_x": demo.EYE_X}}
+            "landmarks": {"mouth_z": float(basis[list(mesh["talkface_lip_pair"]), 2].mean()),
+                          "eye_z": float(basis[iris, 2].mean())}}
 
 
 @step("synthetic")
@@ -247,7 +260,7 @@ def _renamed():
     mapping = {i.channel: i.target for i in mesh.talkface_map}
     clip = add_clip("renamed", ARGS["speech"], 1)
     weights = np.full((24, 52), 0.25, dtype=np.float32)
-    skipped = addon_module("apply").apply_result(scene, mesh, clip, Animation(ARKIT_NAMES, 24.0, weights))
+    skipped = addon_module("apply").apply_result(scene, mesh, clip, Animation(ARKIT_NAMES, 24.0, weights)).skipped
     curves = compat.action_fcurves(tf_actions(clip.uid)[0])
     addon_module("placement").remove_clip_animation(mesh.data.shape_keys, clip.uid)
     bpy.ops.talkface.clip_remove()
@@ -282,7 +295,9 @@ def _export():
         t = np.arange(72)[:, None] / 24.0
         weights = 0.5 + 0.5 * np.sin(2 * np.pi * (1 + np.arange(52)[None] / 26) * t)
         addon_module("apply").apply_result(scene, mesh, clip, Animation(ARKIT_NAMES, 24.0, weights))
-    mesh.modifiers["Subdivision"].show_viewport = True  # must not drop the shape keys on export
+    # A modifier on the head must not drop its shape keys on export (level 0: the test is that
+    # the exporter leaves modifiers unapplied; subdividing 26k vertices a frame only costs time).
+    mesh.modifiers.new("Subdivision", "SUBSURF").levels = 0
     # A rigged head: the target is the armature; the add-on finds its child mesh.
     rig = bpy.data.objects.new("Rig", bpy.data.armatures.new("Rig"))
     scene.collection.objects.link(rig)
@@ -298,8 +313,12 @@ def _export():
     t = np.arange(scene.frame_end - scene.frame_start + 1) / 24.0
     rot = np.zeros((len(t), len(ROTATION_NAMES)), np.float32)
     rot[:, :3] = np.stack([8 * np.sin(2 * np.pi * t / 3), 4 * np.sin(2 * np.pi * t), 3 * np.cos(t)], 1)
-    addon_module("head_bones").key_clip(scene, mesh, turn, Animation(
+    head_bones = addon_module("head_bones")
+    plan = head_bones.clip_plan(scene.talkface, mesh, turn.name, Animation(
         ARKIT_NAMES, 24.0, np.zeros((len(t), 52)), rotation_names=ROTATION_NAMES, rotations=rot))
+    action = addon_module("keyframes").write_actions([plan], turn.frame_start)[0]
+    head_bones.place(mesh, turn.ensure_uid(), turn.name, plan, action, turn.frame_start,
+                     turn.frame_start + len(t) - 1)
     scene.talkface.target = rig
     bpy.ops.talkface.export_fbx(filepath=ARGS["fbx"])
     scene.talkface.target = mesh
