@@ -2,9 +2,7 @@
 object when asked, in the rig's own rotation modes, added to the animator's own animation."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
-
 from fixtures.blender import require_bpy, run_inline
 
 # A head mesh (with shape keys) parented to an armature: a spine, a neck, a head, eyes; the rig
