@@ -1,6 +1,7 @@
 """A generated Animation into the scene: resampled to the scene's frame rate here (the one place),
-then keyed by its channel set (ARKit weights onto mapped shape keys, FLAME onto a FLAME rig),
-placed on the NLA at the clip's start frame, with the clip's sound. The emotion keys it was made
+then keyed by its channel set (ARKit weights onto mapped shape keys, FLAME onto a FLAME rig) and
+its head/eye rotations onto the rig (head_bones.py), placed on the NLA at the clip's start frame,
+with the clip's sound. The emotion keys it was made
 with go on its action(s) as a custom property (JSON), so they travel with the .blend.
 
 All or nothing per clip: everything that can fail (the sound's channel, the curves, the actions)
@@ -14,7 +15,7 @@ import bpy
 
 from talkface_core.animation import FLAME, Animation
 
-from . import flame_rig, head_rig, keyframes, placement
+from . import flame_rig, head_bones, head_rig, keyframes, placement
 from .clip_requests import scene_fps
 
 EMOTION_TIMELINE = "talkface_emotion_timeline"   # custom property on the clip's actions
@@ -46,7 +47,9 @@ def apply_result(scene: bpy.types.Scene, mesh: bpy.types.Object, clip, anim: Ani
         plans, skipped = flame_rig.clip_plans(mesh, clip.name, anim)
     else:
         plans, skipped = _shape_key_plans(mesh, clip.name, anim)
-    actions = keyframes.write_actions(plans, start)
+    head = head_bones.clip_plan(scene.talkface, mesh, clip.name, anim)
+    actions = keyframes.write_actions(plans + ([head] if head else []), start)
+    head_action = actions.pop() if head else None
     timeline = None if anim.emotion_timeline is None else json.dumps(anim.emotion_timeline.to_dict())
     for plan, action in zip(plans, actions):
         if plan.id_type == "KEY":
@@ -54,6 +57,7 @@ def apply_result(scene: bpy.types.Scene, mesh: bpy.types.Object, clip, anim: Ani
         if timeline is not None:
             action[EMOTION_TIMELINE] = timeline
         placement.place_clip_action(plan.owner, action, uid, f"TalkFace: {clip.name}", start, end)
+    head_bones.place(mesh, uid, clip.name, head, head_action, start, end)
     no_sound = placement.place_clip_sound(scene, audio or bpy.path.abspath(clip.filepath), uid,
                                           clip.name, start, channel)
     placement.extend_scene_range(scene, start, end)

@@ -31,7 +31,9 @@ def clip_request(clip, scene: bpy.types.Scene, device: str, mesh: bpy.types.Obje
         request = GenerationRequest(
             emotion=emotion, intensity=clip.intensity, style=clip.style, fps=fps,
             device=device, smoothing=clip.smoothing, blinks=clip.blink,
-            output=flame_rig.flame_output(mesh) or ARKIT)
+            output=flame_rig.flame_output(mesh) or ARKIT, blink_rate=clip.blink_rate,
+            blink_amount=clip.blink_amount, gaze=clip.gaze, head_motion=clip.head_motion,
+            upper_face=clip.upper_face, seed=clip.seed)
     except ValueError as exc:
         raise ValueError(f'Clip "{clip.name}": {exc}') from None
     return ClipRequest(clip_id=clip.ensure_uid(), label=clip.name, audio=path, request=request)

@@ -9,6 +9,7 @@ from bpy_extras.io_utils import ImportHelper
 from talkface_core.flame.model import FlameError, load_flame
 
 from . import flame_head, flame_rig, head_rig
+from .panels import SubPanel
 
 
 class TALKFACE_OT_flame_head(bpy.types.Operator, ImportHelper):
@@ -36,13 +37,8 @@ class TALKFACE_OT_flame_head(bpy.types.Operator, ImportHelper):
         return {"FINISHED"}
 
 
-class TALKFACE_PT_flame(bpy.types.Panel):
+class TALKFACE_PT_flame(SubPanel, bpy.types.Panel):
     bl_label = "FLAME"
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = "TalkFace"
-    bl_parent_id = "TALKFACE_PT_main"
-    bl_options = {"DEFAULT_CLOSED"}
 
     def draw(self, context):
         layout = self.layout

@@ -94,7 +94,37 @@ def shape_key_curves(key: bpy.types.Key, channels: Sequence[str], weights: np.nd
             for target in mapping.get(channel, ()) if target in key.key_blocks]
 
 
+def bone_path(bone_name: str) -> str:
+    """The RNA path prefix of a pose bone, for its rotation_* properties."""
+    return f'pose.bones["{quoted(bone_name)}"].'
+
+
 def bone_rotation_curves(bone_name: str, euler: np.ndarray) -> list[Curve]:
     """The three rotation_euler curves of a pose bone, from (frames, 3) radians."""
-    path = f'pose.bones["{quoted(bone_name)}"].rotation_euler'
-    return [Curve(path, axis, np.asarray(euler[:, axis], np.float32)) for axis in range(3)]
+    return [Curve(bone_path(bone_name) + "rotation_euler", axis, np.asarray(euler[:, axis], np.float32))
+            for axis in range(3)]
+
+
+def rotation_curves(prefix: str, mode: str, matrices: np.ndarray) -> list[Curve]:
+    """Curves of (frames, 3, 3) rotation matrices in an object's or pose bone's own rotation
+    mode (`mode` as Blender names it: QUATERNION, AXIS_ANGLE or an Euler order such as XYZ), on
+    its rotation_* property under `prefix` ("" for an object, bone_path(name) for a bone)."""
+    from scipy.spatial.transform import Rotation
+
+    rot = Rotation.from_matrix(np.asarray(matrices, np.float64))
+    if mode == "QUATERNION":
+        xyzw = rot.as_quat()
+        xyzw *= np.where(xyzw[:, 3:] < 0, -1.0, 1.0)   # one hemisphere: no flips between keys
+        values, prop = xyzw[:, [3, 0, 1, 2]], "rotation_quaternion"
+    elif mode == "AXIS_ANGLE":
+        vec = rot.as_rotvec()
+        angle = np.linalg.norm(vec, axis=1)
+        axis = np.where(angle[:, None] > 1e-9, vec / np.maximum(angle, 1e-12)[:, None], [0.0, 1.0, 0.0])
+        values, prop = np.column_stack([angle, axis]), "rotation_axis_angle"
+    else:
+        # Blender's Euler "XYZ" is R = Rz Ry Rx: extrinsic x, then y, then z (scipy's lowercase).
+        angles = rot.as_euler(mode.lower())
+        order = ["XYZ".index(c) for c in mode]
+        values, prop = np.empty_like(angles), "rotation_euler"
+        values[:, order] = angles
+    return [Curve(prefix + prop, i, values[:, i].astype(np.float32)) for i in range(values.shape[1])]

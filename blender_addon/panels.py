@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import bpy
 
-from . import emotion_keys, flame_rig, head_rig
+from . import emotion_keys, flame_rig, head_bones, head_rig
 
 
 class TALKFACE_UL_clips(bpy.types.UIList):
@@ -91,6 +91,7 @@ class TALKFACE_PT_main(bpy.types.Panel):
             box = layout.box()
             for prop in ("filepath", "frame_start", "emotion", "intensity", "style", "smoothing", "blink"):
                 box.prop(clip, prop)
+            _face_rows(box, clip)
             _draw_emotion_keys(box.box(), clip)
 
         progress = context.window_manager.talkface_progress
@@ -105,13 +106,47 @@ class TALKFACE_PT_main(bpy.types.Panel):
         layout.operator("talkface.export_fbx", icon="EXPORT")
 
 
-class TALKFACE_PT_mapping(bpy.types.Panel):
-    bl_label = "Rig mapping"
+def _face_rows(box, clip) -> None:
+    """The clip's face beyond the lips: eyes, head, upper face, and their seed."""
+    col = box.column(align=True)
+    row = col.row(align=True)
+    row.active = clip.blink
+    row.prop(clip, "blink_rate")
+    row.prop(clip, "blink_amount", text="Amount")
+    col.prop(clip, "gaze")
+    col.prop(clip, "head_motion")
+    col.prop(clip, "upper_face")
+    col.prop(clip, "seed")
+
+
+class SubPanel:
+    """Where the TalkFace tab's folded sub-panels sit (mixed into each bpy.types.Panel)."""
     bl_space_type = "VIEW_3D"
     bl_region_type = "UI"
     bl_category = "TalkFace"
     bl_parent_id = "TALKFACE_PT_main"
     bl_options = {"DEFAULT_CLOSED"}
+
+
+class TALKFACE_PT_head(SubPanel, bpy.types.Panel):
+    bl_label = "Head and eyes"
+
+    def draw(self, context):
+        settings = context.scene.talkface
+        layout = self.layout
+        layout.prop(settings, "head_rotation")
+        mesh = head_rig.resolve_mesh(settings.target)
+        armature = head_rig.armature_of(mesh) if mesh is not None else None
+        layout.label(text=head_bones.describe(settings, mesh), icon="INFO")
+        if armature is not None:
+            row = layout.row()
+            row.active = settings.head_rotation == "BONE"
+            row.prop_search(settings, "head_bone", armature.data, "bones")
+            layout.prop(settings, "eye_bones")
+
+
+class TALKFACE_PT_mapping(SubPanel, bpy.types.Panel):
+    bl_label = "Rig mapping"
 
     def draw(self, context):
         mesh = head_rig.resolve_mesh(context.scene.talkface.target)
@@ -130,4 +165,5 @@ class TALKFACE_PT_mapping(bpy.types.Panel):
 
 
 register, unregister = bpy.utils.register_classes_factory((
-    TALKFACE_UL_clips, TALKFACE_UL_emotion_keys, TALKFACE_UL_mapping, TALKFACE_PT_main, TALKFACE_PT_mapping))
+    TALKFACE_UL_clips, TALKFACE_UL_emotion_keys, TALKFACE_UL_mapping, TALKFACE_PT_main,
+    TALKFACE_PT_head, TALKFACE_PT_mapping))

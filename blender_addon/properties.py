@@ -71,6 +71,20 @@ class TalkFaceClip(bpy.types.PropertyGroup):
     emotion_transition: FloatProperty(name="Transition", min=0.0, max=MAX_TRANSITION_S,
                                       default=DEFAULT_TRANSITION_S, unit="TIME_ABSOLUTE",
                                       description="Seconds the face takes to ease from one key to the next")
+    blink_rate: FloatProperty(name="Blink rate", min=0.0, max=60.0, default=26.0,
+                              description="Blinks a minute (26: in conversation, 17: at rest)")
+    blink_amount: FloatProperty(name="Blink amount", min=0.0, max=1.0, default=1.0, subtype="FACTOR",
+                                description="How far the lids close in a blink")
+    gaze: FloatProperty(name="Gaze", min=0.0, max=2.0, default=1.0,
+                        description="Eye movement: saccades, looking away and back (0 = still eyes)")
+    head_motion: FloatProperty(name="Head motion", min=0.0, max=2.0, default=1.0,
+                               description="Head nods and turns from the voice (0 = still head)")
+    upper_face: FloatProperty(name="Upper face", min=0.0, max=2.0, default=1.0,
+                              description="Brow raises on accents, cheeks with smiles, the jaw's "
+                                          "sideways drift (0 = off)")
+    seed: IntProperty(name="Seed", min=0, default=0,
+                      description="Seed of gaze, blinks and head postures (mixed with the audio, "
+                                  "so every clip moves its own way)")
 
     def ensure_uid(self) -> str:
         if not self.uid:
@@ -93,6 +107,18 @@ class TalkFaceScene(bpy.types.PropertyGroup):
     clips: CollectionProperty(type=TalkFaceClip)
     clip_index: IntProperty(name="Active clip", default=0)
     map_index: IntProperty(default=0)
+    head_rotation: EnumProperty(name="Head rotation", default="BONE", items=[
+        ("BONE", "Head bone", "Key the head rotation on a bone of the target's armature (none "
+                              "without an armature)"),
+        ("OBJECT", "Head object", "Key the head rotation on the head mesh object itself (its "
+                                  "rotation as it is now, turned by the head motion)"),
+        ("OFF", "Off", "Do not key head rotation (it stays in exported JSON/CSV files)")])
+    head_bone: StringProperty(name="Head bone",
+                              description="Bone that turns the head; empty: a bone named like "
+                                          "head, else neck")
+    eye_bones: BoolProperty(name="Eye bones", default=False,
+                            description="Also key the eye rotations on bones named like eye.L / "
+                                        "eye.R (for rigs whose eyes are bones, not shape keys)")
 
 
 class TalkFacePreferences(bpy.types.AddonPreferences):

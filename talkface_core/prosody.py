@@ -19,30 +19,37 @@ SILENCE_DBFS = -60.0
 
 
 def _frames(audio: np.ndarray, n_frames: int, fps: float, win: int) -> np.ndarray:
+    """(n_frames, win) float32 windows around the frame centres (zeros beyond the clip)."""
     centres = ((np.arange(n_frames) + 0.5) * SAMPLE_RATE / fps).astype(np.int64)
-    padded = np.pad(audio.astype(np.float64), (win, win))
-    idx = centres[:, None] + np.arange(-win // 2, win // 2)[None, :] + win
-    return padded[np.clip(idx, 0, len(padded) - 1)]
+    padded = np.pad(audio.astype(np.float32), (win, win))
+    starts = np.clip(centres, 0, len(audio)) + win - win // 2
+    return padded[starts[:, None] + np.arange(win)[None, :]]
 
 
 def level_db(audio: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
     """RMS level in dBFS per frame, over 30 ms around the frame's centre."""
     frames = _frames(audio, n_frames, fps, int(0.03 * SAMPLE_RATE))
-    return 10.0 * np.log10(np.mean(frames**2, axis=1) + 1e-10)
+    return 10.0 * np.log10(np.mean(frames**2, axis=1, dtype=np.float64) + 1e-10)
 
 
 def loudness(audio: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
+    """loudness_of the clip's level."""
+    return loudness_of(level_db(audio, n_frames, fps))
+
+
+def loudness_of(db: np.ndarray) -> np.ndarray:
     """0..1 per frame: 0 at the clip's 10th-percentile level (or -60 dBFS), 1 at its 95th."""
-    db = level_db(audio, n_frames, fps)
-    lo = max(np.percentile(db, 10), -60.0)
+    if not len(db):
+        return np.zeros(0)
+    lo = max(np.percentile(db, 10), SILENCE_DBFS)
     hi = max(np.percentile(db, 95), lo + 10.0)
     return np.clip((db - lo) / (hi - lo), 0.0, 1.0)
 
 
-def speaking(audio: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
-    """True per frame where the level is within SPEECH_RANGE_DB of the clip's loud peaks (its 95th
-    percentile) and above SILENCE_DBFS: relative, so a quiet recording still has its pauses."""
-    db = level_db(audio, n_frames, fps)
+def speaking_of(db: np.ndarray) -> np.ndarray:
+    """True per frame where the level `db` is within SPEECH_RANGE_DB of the clip's loud peaks
+    (its 95th percentile) and above SILENCE_DBFS: relative, so a quiet recording still has its
+    pauses."""
     if not len(db):
         return np.zeros(0, bool)
     return db > max(np.percentile(db, 95) - SPEECH_RANGE_DB, SILENCE_DBFS)
@@ -57,11 +64,11 @@ def pitch(audio: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
     # Zero-padded to a power of two past win + lag_hi: the lags searched never wrap around, so the
     # autocorrelation is the linear one (as with 2 * win) at about half the FFT work.
     size = 1 << int(np.ceil(np.log2(win + lag_hi)))
-    spec = scipy.fft.rfft((frames * np.hanning(win)).astype(np.float32), n=size, axis=1, workers=-1)
+    spec = scipy.fft.rfft(frames * np.hanning(win).astype(np.float32), n=size, axis=1, workers=-1)
     ac = scipy.fft.irfft(np.abs(spec) ** 2, n=size, axis=1, workers=-1)[:, :lag_hi + 1]
     peak = lag_lo + np.argmax(ac[:, lag_lo:lag_hi], axis=1)
     strength = ac[np.arange(n_frames), peak] / (ac[:, 0] + 1e-12)
-    energy = np.mean(frames**2, axis=1)
+    energy = np.mean(frames**2, axis=1, dtype=np.float64)
     voiced = (strength > 0.45) & (energy > 1e-6)
     return np.where(voiced, SAMPLE_RATE / peak, np.nan)
 

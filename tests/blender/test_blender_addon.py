@@ -205,3 +205,8 @@ def test_fbx_round_trip_keeps_shape_key_animation(session: dict) -> None:
             assert result["values"][frame][name] == pytest.approx(values[name], abs=2e-3), (frame, name)
             moving += values[name] > 0.05
     assert moving > 20  # the comparison is about real motion, not zeros
+    # The head bone's turn (the clip's head motion) survives the round trip too.
+    turns = exported["head_turn"]
+    assert max(turns.values()) > 4.0
+    for frame, degrees in turns.items():
+        assert result["head_turn"][frame] == pytest.approx(degrees, abs=0.2), frame

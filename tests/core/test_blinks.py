@@ -11,7 +11,7 @@ from talkface_core.postprocess import add_blinks, add_gaze
 from talkface_core.postprocess.blinks import MIN_GAP_S, blink_times
 from talkface_core.postprocess.gaze import fixations
 from talkface_core.postprocess.rotation_channels import rotation
-from talkface_core.postprocess.voice import Voice
+from talkface_core.postprocess.voice import ANALYSIS_FPS, Voice
 from talkface_core.training.realism import blink_count
 
 FPS = 30.0
@@ -22,8 +22,9 @@ def still(seconds: float) -> Animation:
 
 
 def phrased_voice(seconds: float, seed: int) -> Voice:
-    n = int(seconds * 100)
-    speaking = (np.arange(n) % 500) < 380      # 3.8 s phrases, 1.2 s pauses
+    n = int(seconds * ANALYSIS_FPS)
+    t = np.arange(n) / ANALYSIS_FPS
+    speaking = (t % 5.0) < 3.8                 # 3.8 s phrases, 1.2 s pauses
     return Voice(seconds, speaking * 0.8, np.where(speaking, 0.0, np.nan), speaking,
                  np.zeros(n), (seed, 0))
 

@@ -32,8 +32,9 @@ def test_rotations_reach_the_live_link_csv(speech_wav, tmp_path):
     anim = Animation.load(out)
     assert anim.rotation_names == ROTATION_NAMES
     rot = dict(zip(anim.rotation_names, anim.rotations.T))
-    for name in ("HeadYaw", "HeadPitch", "HeadRoll", "LeftEyeYaw", "LeftEyePitch", "RightEyeYaw"):
-        assert np.abs(rot[name]).max() > 0.3, name          # degrees: they really move
+    for name in ("HeadPitch", "LeftEyeYaw", "LeftEyePitch", "RightEyeYaw"):
+        assert rot[name].std() > 0.05, name                 # degrees: they really move
+    assert np.abs(rot["HeadYaw"]).max() + np.abs(rot["HeadRoll"]).max() > 0.1   # a posture
     assert np.array_equal(rot["LeftEyeYaw"] != 0, rot["RightEyeYaw"] != 0)
     still = tmp_path / "still.csv"
     assert main(["generate", str(speech_wav), "-o", str(still), "--fps", "30", "--quiet",

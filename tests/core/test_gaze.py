@@ -21,7 +21,7 @@ from talkface_core.postprocess.gaze import (
     saccade_durations,
 )
 from talkface_core.postprocess.rotation_channels import rotation, with_rotations
-from talkface_core.postprocess.voice import Voice
+from talkface_core.postprocess.voice import ANALYSIS_FPS, Voice
 
 
 def still(seconds: float, fps: float = 30.0) -> Animation:
@@ -80,8 +80,8 @@ def test_gaze_is_seeded_and_differs_per_clip(speech_wav, other_speech_wav):
 
 
 def test_phrase_starts_send_the_eyes_away_and_phrase_ends_bring_them_back():
-    n = 100 * 600
-    speaking = (np.arange(n) % 400) < 300      # 3 s phrases, 1 s pauses, for ten minutes
+    n = int(600 * ANALYSIS_FPS)
+    speaking = (np.arange(n) / ANALYSIS_FPS % 4.0) < 3.0    # 3 s phrases, 1 s pauses, ten minutes
     voice = Voice(600.0, speaking * 0.8, np.where(speaking, 0.0, np.nan), speaking, np.zeros(n), (2, 0))
     times, targets = fixations(voice)
     grid = np.arange(0, 600, 0.01)

@@ -66,7 +66,7 @@ def test_postures_change_at_phrase_boundaries_and_scale_with_amount(speech_wav, 
     assert 0.5 < np.abs(yaw).max() < 15 and np.abs(roll).max() < 10
     frame_t = np.arange(anim.num_frames) / FPS
     starts = voice.phrases[:, 0] - POSTURE_LEAD_S
-    moving = ((frame_t[:, None] >= starts) & (frame_t[:, None] <= starts + POSTURE_MOVE_S)).any(axis=1)
+    moving = ((frame_t[:, None] >= starts) & (frame_t[:, None] <= starts + POSTURE_MOVE_S + 1.5 / FPS)).any(axis=1)
     turning = np.abs(np.diff(yaw, prepend=yaw[0]))
     assert turning[~moving].max() < 1e-3            # yaw turns only as a phrase begins
     twice = add_head_motion(still(voice.duration), voice, 2.0)

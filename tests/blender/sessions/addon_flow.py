@@ -8,7 +8,8 @@ import time
 
 import bpy
 import numpy as np
-from harness import ARGS, RESULTS, addon_module, blender_has_audio, finish, install, step
+from harness import (ARGS, RESULTS, addon_module, blender_has_audio, bone_turn_degrees, finish, install,
+                     step)
 
 
 class NoTorch(importlib.abc.MetaPathFinder):
@@ -24,6 +25,7 @@ install(ARGS["zip"])
 # talkface_core comes from the wheel the extension installed (or the developer's environment).
 from talkface_core.animation import Animation  # noqa: E402
 from talkface_core.blendshapes import ARKIT_NAMES  # noqa: E402
+from talkface_core.animation.channels import ROTATION_NAMES  # noqa: E402
 from talkface_core.request import GenerationRequest  # noqa: E402
 
 RESULTS["core_from"] = __import__("talkface_core").__file__
@@ -306,16 +308,29 @@ def _export():
     bpy.ops.object.mode_set(mode="OBJECT")
     mesh.parent = rig
     mesh.modifiers.new("Armature", "ARMATURE").object = rig
+    # The head motion of a clip turns the rig's head bone (and the FBX must keep it).
+    turn = add_clip("head turn", ARGS["speech"], scene.frame_start)
+    t = np.arange(scene.frame_end - scene.frame_start + 1) / 24.0
+    rot = np.zeros((len(t), len(ROTATION_NAMES)), np.float32)
+    rot[:, :3] = np.stack([8 * np.sin(2 * np.pi * t / 3), 4 * np.sin(2 * np.pi * t), 3 * np.cos(t)], 1)
+    head_bones = addon_module("head_bones")
+    plan = head_bones.clip_plan(scene.talkface, mesh, turn.name, Animation(
+        ARKIT_NAMES, 24.0, np.zeros((len(t), 52)), rotation_names=ROTATION_NAMES, rotations=rot))
+    action = addon_module("keyframes").write_actions([plan], turn.frame_start)[0]
+    head_bones.place(mesh, turn.ensure_uid(), turn.name, plan, action, turn.frame_start,
+                     turn.frame_start + len(t) - 1)
     scene.talkface.target = rig
     bpy.ops.talkface.export_fbx(filepath=ARGS["fbx"])
     scene.talkface.target = mesh
     names = ["jawOpen", "mouthClose", "eyeBlinkLeft", "mouthSmileRight"]
     frames = list(range(scene.frame_start, scene.frame_end + 1, 3))
-    values = {}
+    values, head_turn = {}, {}
     for frame in frames:
         scene.frame_set(frame)
         values[frame] = {n: mesh.data.shape_keys.key_blocks[n].value for n in names}
-    return {"frames": frames, "values": values, "range": [scene.frame_start, scene.frame_end]}
+        head_turn[frame] = bone_turn_degrees(rig, "head")
+    return {"frames": frames, "values": values, "range": [scene.frame_start, scene.frame_end],
+            "head_turn": head_turn}
 
 
 RESULTS["torch_imported"] = any(m.split(".")[0] == "torch" for m in sys.modules)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import bpy
-from harness import ARGS, RESULTS, finish, step
+from harness import ARGS, RESULTS, bone_turn_degrees, finish, step
 
 
 @step("import")
@@ -13,12 +13,15 @@ def _import():
     mesh = meshes[0]
     key = mesh.data.shape_keys
     names = ARGS["names"]
-    values = {}
+    armature = next((o for o in bpy.data.objects if o.type == "ARMATURE"), None)
+    values, head_turn = {}, {}
     for frame in ARGS["frames"]:
         bpy.context.scene.frame_set(frame)
         values[str(frame)] = {n: key.key_blocks[n].value for n in names}
+        if armature is not None and "head" in armature.pose.bones:
+            head_turn[str(frame)] = bone_turn_degrees(armature, "head")
     action = key.animation_data.action if key.animation_data else None
-    return {"shape_keys": len(key.key_blocks), "values": values,
+    return {"shape_keys": len(key.key_blocks), "values": values, "head_turn": head_turn,
             "armatures": [o.name for o in bpy.data.objects if o.type == "ARMATURE"],
             "mesh_parent": mesh.parent.name if mesh.parent else None,
             "action": action.name if action else None}

@@ -52,6 +52,15 @@ def step(name: str):
     return wrap
 
 
+def bone_turn_degrees(armature: bpy.types.Object, bone: str) -> float:
+    """How far a pose bone is turned from its rest (degrees, whatever the axes): the same in a
+    rig and in its FBX round trip, which may re-orient bones and the world."""
+    import numpy as np
+
+    m = np.array(armature.pose.bones[bone].matrix_basis.to_3x3())
+    return float(np.degrees(np.arccos(np.clip((np.trace(m) - 1) / 2, -1.0, 1.0))))
+
+
 def _plain(value):
     return value.tolist() if hasattr(value, "tolist") else float(value)
 
