@@ -19,7 +19,11 @@ LIP_MAP: dict[str, tuple[tuple[str, float], ...]] = {
     "mouthRollUpper": (("close", 0.15),),
     "mouthFunnel": (("funnel", 1.0),),
     "mouthPucker": (("pucker", 1.0),),
-    "mouthStretchLeft": (("spread", 0.6),), "mouthStretchRight": (("spread", 0.6),),
+    # Spread lips (/i e s/) draw the corners back and up (zygomatic, ARKit's smile shape) more
+    # than down and out (AU20, the stretch of fear): MediaPipe reads real talkers' spread vowels
+    # as mouthSmile (std 0.18 on ../shared/data/talkvid) far more than as mouthStretch (0.02).
+    "mouthSmileLeft": (("spread", 0.4),), "mouthSmileRight": (("spread", 0.4),),
+    "mouthStretchLeft": (("spread", 0.3),), "mouthStretchRight": (("spread", 0.3),),
     "mouthRollLower": (("tuck", 1.0),),
     "mouthShrugLower": (("tuck", 0.3),),
     "mouthUpperUpLeft": (("upper", 1.0),), "mouthUpperUpRight": (("upper", 1.0),),
