@@ -3,11 +3,15 @@ the frames of generated lipsync.
 
     python bench/render_demo.py OUT_DIR [--engine workbench|eevee|cycles] [--size 512]
                                 [--poses rest,vowel,...] [--speak "Mom bought a map." --emotion happy]
+                                [--moments]
 
 Without --speak it poses the head by hand (POSES). With --speak it synthesises the sentence with
 espeak-ng (which reports exact phoneme times), runs Generate lipsync on the demo head with the
 shipped model, and renders the frame in the middle of the first open vowel and of the first
-bilabial (m/b/p) of the generated animation.
+bilabial (m/b/p) of the generated animation. With --moments it speaks two sentences with a pause
+between and renders what the layers above the lips do: the face at rest after the speech, the
+most and the least emphasised speech frames (brows), the frames around the largest gaze shift,
+and the middle of the pause in a happy and in a sad take.
 """
 from __future__ import annotations
 
@@ -68,6 +72,7 @@ def main() -> None:
     parser.add_argument("--poses", default=",".join(POSES), help="comma-separated names from POSES")
     parser.add_argument("--speak", help="sentence to synthesise and lipsync")
     parser.add_argument("--emotion", default="neutral")
+    parser.add_argument("--moments", action="store_true", help="render the layers above the lips")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     from blender_addon import demo_head
@@ -76,6 +81,9 @@ def main() -> None:
     scene = bpy.context.scene
     head = demo_head.create(bpy.context)
     setup_render(scene, args.engine, args.size)
+    if args.moments:
+        render_moments(scene, head, args)
+        return
     if args.speak:
         render_generated(scene, head, args)
         return
@@ -109,6 +117,62 @@ def render_generated(scene: bpy.types.Scene, head: bpy.types.Object, args: argpa
         scene.frame_set(1 + round((start + end) / 2 * fps))
         path = args.out / f"{args.engine}_generated_{name}.png"
         print(render(scene, path), phone, scene.frame_current)
+
+
+MOMENT_SENTENCES = ("Do you really think we should go there today?",
+                    "Maybe the weather will be better by the time we arrive.")
+PAUSE_S, TAIL_S = 1.4, 1.2
+
+
+def _two_sentences(out: Path) -> tuple[Path, float, float]:
+    """A wav of both sentences with a pause between; (path, pause start s, speech end s)."""
+    import numpy as np
+    import soundfile
+
+    from talkface_core.data.espeak import Espeak
+
+    first, rate, _ = Espeak.get().synth(MOMENT_SENTENCES[0])
+    second, _, _ = Espeak.get().synth(MOMENT_SENTENCES[1])
+    pause, tail = np.zeros(int(PAUSE_S * rate), np.float32), np.zeros(int(TAIL_S * rate), np.float32)
+    wav = out / "moments.wav"
+    soundfile.write(wav, np.concatenate([first, pause, second, tail]), rate)
+    return wav, len(first) / rate, (len(first) + len(pause) + len(second)) / rate
+
+
+def render_moments(scene: bpy.types.Scene, head: bpy.types.Object, args: argparse.Namespace) -> None:
+    import numpy as np
+
+    import blender_addon
+    from talkface_core import generate
+
+    wav, pause_start, speech_end = _two_sentences(args.out)
+    blender_addon.register()
+    scene.talkface.target = head
+    bpy.ops.talkface.detect_rig()
+    bpy.ops.talkface.clip_add(filepath=str(wav))
+    clip = scene.talkface.clips[0]
+    clip.frame_start = 1
+    fps = scene.render.fps / scene.render.fps_base
+    # The frames are found on the same request the add-on runs (same seed, so the same animation).
+    anim = generate(str(wav), emotion="neutral", intensity=0.7, fps=fps)
+    t = np.arange(anim.num_frames) / fps
+    speaking = ((t > 0.2) & (t < pause_start)) | ((t > pause_start + PAUSE_S + 0.1) & (t < speech_end))
+    brow = anim.weights[:, anim.names.index("browInnerUp")]
+    yaw = anim.rotations[:, anim.rotation_names.index("LeftEyeYaw")]
+    shift = int(np.argmax(np.abs(np.diff(yaw)) * (t[1:] > 0.3)))
+    frames = {"rest_after_speech": round((speech_end + 0.8) * fps),
+              "emphasis_peak": int(np.flatnonzero(speaking)[np.argmax(brow[speaking])]),
+              "emphasis_least": int(np.flatnonzero(speaking)[np.argmin(brow[speaking])]),
+              "gaze_before": max(shift - 3, 0), "gaze_after": min(shift + 4, anim.num_frames - 1)}
+    pause_mid = round((pause_start + 0.5 * PAUSE_S) * fps)
+    for emotion in ("neutral", "happy", "sad"):
+        clip.emotion, clip.intensity = emotion, 0.7
+        bpy.ops.talkface.generate(scope="SELECTED")
+        shots = frames if emotion == "neutral" else {f"{emotion}_in_pause": pause_mid}
+        for name, frame in shots.items():
+            scene.frame_set(1 + frame)
+            print(render(scene, args.out / f"{args.engine}_{name}.png"), f"frame {1 + frame}",
+                  f"t {frame / fps:.2f} s")
 
 
 if __name__ == "__main__":

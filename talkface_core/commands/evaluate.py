@@ -4,6 +4,7 @@ real faces of DIR (training/realism.py)."""
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from pathlib import Path
 
 
@@ -32,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_realism(args: argparse.Namespace) -> int:
     from ..model.checkpoint import default_checkpoint
-    from ..training.realism import checkpoint_face, format_table, realism, save_json
+    from ..training.realism import checkpoint_face, format_table, realism, save_json, teacher_face
 
     ckpts = args.ckpt or [default_checkpoint(), default_checkpoint().parent / "research"
                           / "talkface_research_nc.safetensors"]
@@ -40,6 +41,10 @@ def run_realism(args: argparse.Namespace) -> int:
     if missing:
         raise SystemExit(f"talkface evaluate: error: checkpoint not found: {', '.join(missing)}")
     faces = {Path(c).stem: checkpoint_face(Path(c)) for c in ckpts}
+    if importlib.util.find_spec("pocketsphinx") is not None:   # it hears the words to align
+        faces = {"teacher": teacher_face()} | faces
+    else:
+        print("(no teacher row: it needs pocketsphinx, pip install 'talkface[data]')")
     show = None if args.quiet else (lambda what: print(f"  {what}", flush=True))
     try:
         rows = realism(args.realism, faces, progress=show)

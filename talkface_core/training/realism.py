@@ -1,9 +1,10 @@
 """How alive a face is, against real faces: statistics of whole clips, not frame errors.
 
 A folder of real talking clips (NAME.flac + NAME.npz with MediaPipe ARKit curves 'weights',
-'fps', 'names', e.g. ../shared/data/talkvid) is the reference. Each face (the real one, each
-checkpoint through generate(), neutral at intensity 0.5, at the clip's own frame rate) is
-summarised per clip, then averaged over clips:
+'fps', 'names', e.g. ../shared/data/talkvid) is the reference. Each face (the real one, the
+teacher on the clips whose recognised words align, each checkpoint through generate(), all
+neutral at intensity 0.5, at the clip's own frame rate) is summarised per clip, then averaged
+over clips:
 
   moving      channels whose std exceeds MOVING_STD
   profile_r   Pearson r of the 52 per-channel stds (averaged over clips) with the real faces'
@@ -119,7 +120,8 @@ def summarise(stats: Sequence[ClipStats], real: Sequence[ClipStats]) -> dict:
     }
 
 
-Face = Callable[[np.ndarray, float], np.ndarray]   # (16 kHz samples, fps) -> (frames, 52) weights
+# (16 kHz samples, fps) -> (frames, 52) weights, or None where the face has nothing for a clip
+Face = Callable[[np.ndarray, float], "np.ndarray | None"]
 
 
 def checkpoint_face(checkpoint: Path | None) -> Face:
@@ -134,6 +136,33 @@ def checkpoint_face(checkpoint: Path | None) -> Face:
     return face
 
 
+def teacher_face() -> Face:
+    """The phone-driven teacher that labels the corpus (neutral at intensity 0.5), on the words
+    pocketsphinx hears in the clip and their forced alignment; None where they do not align."""
+    import hashlib
+
+    from ..data.align import AlignmentError, align
+    from ..data.teacher import FPS, teach
+    from .real_video import recognise
+
+    def face(samples: np.ndarray, fps: float) -> np.ndarray | None:
+        text = recognise(samples)
+        try:
+            phones = align(samples, text) if text else []
+        except AlignmentError:
+            phones = []
+        if not phones:
+            return None
+        clip_id = hashlib.sha1(samples.tobytes()).hexdigest()[:12]   # its own blinks per clip
+        weights = teach(samples, phones, "arpabet", emotion="neutral", intensity=0.5, style=0,
+                        seed=0, clip_id=clip_id)
+        t = (np.arange(round(len(samples) / 16000 * fps)) + 0.5) / fps
+        t_teacher = (np.arange(len(weights)) + 0.5) / FPS
+        return np.stack([np.interp(t, t_teacher, col) for col in weights.T], axis=1)
+
+    return face
+
+
 def realism(folder: Path, faces: dict[str, Face],
             progress: Callable[[str], None] | None = None) -> dict[str, dict]:
     """{face name: row} for the real faces and each of `faces` on the folder's clips."""
@@ -141,14 +170,18 @@ def realism(folder: Path, faces: dict[str, Face],
     real = [clip_stats(c.weights, c.fps) for c in clips]
     rows = {REAL: summarise(real, real)}
     for name, face in faces.items():
-        stats = []
-        for clip in clips:
+        stats, paired = [], []
+        for clip, real_stats in zip(clips, real):
             if progress:
                 progress(f"{name}: {clip.name}")
             weights = face(load_audio(clip.audio), clip.fps)
+            if weights is None:
+                continue
             # Generated clips can be a frame longer or shorter than the video: compare whole clips.
             stats.append(clip_stats(weights, clip.fps))
-        rows[name] = summarise(stats, real)
+            paired.append(real_stats)
+        if stats:   # the teacher aligns only some clips, maybe none
+            rows[name] = summarise(stats, paired) | {"clips": len(stats)}
     rows[REAL]["clips"] = len(clips)
     rows[REAL]["seconds"] = float(sum(len(c.weights) / c.fps for c in clips))
     return rows
@@ -162,12 +195,12 @@ def save_json(rows: dict[str, dict], path: Path) -> None:
 def format_table(rows: dict[str, dict]) -> str:
     real = rows[REAL]
     head = (f"realism on {real['clips']} clips ({real['seconds']:.0f} s); means over clips\n"
-            f"{'face':24s} {'moving':>6s} {'prof_r':>6s} {'clip_r':>6s} {'eyeLook':>7s} "
+            f"{'face':24s} {'clips':>5s} {'moving':>6s} {'prof_r':>6s} {'clip_r':>6s} {'eyeLook':>7s} "
             f"{'brow':>6s} {'blink/m':>7s}  jitter/real: worst channel")
     lines = [head]
     for name, r in rows.items():
         jit = "-" if name == REAL else f"{r['jitter_max_ratio']:.2f} ({r['jitter_worst']})"
-        lines.append(f"{name:24s} {r['moving']:6.1f} {r['profile_r']:6.2f} {r['clip_r']:6.2f} "
+        lines.append(f"{name:24s} {r['clips']:5d} {r['moving']:6.1f} {r['profile_r']:6.2f} {r['clip_r']:6.2f} "
                      f"{r['eye_look']:7.3f} {r['brow']:6.3f} {r['blinks_per_min']:7.1f}  {jit}")
     for name, r in rows.items():
         if name != REAL and r["jitter_over_real"]:

@@ -104,3 +104,35 @@ def test_augmented_copies_keep_labels_in_step(tmp_path: Path) -> None:
         clean, _ = sf.read(tmp_path / base["wav"])
         if speed == 1.0:
             assert not np.allclose(noisy, clean, atol=1e-3)  # it was degraded
+
+
+def test_relabel_reproduces_the_build_and_keeps_everything_else(corpus, tmp_path: Path) -> None:
+    out, _ = corpus
+    copy = tmp_path / "corpus"
+    shutil.copytree(out, copy)
+    npzs = sorted(copy.glob("clips/*.npz"))
+    before = {p.name: dict(np.load(p, allow_pickle=False)) for p in npzs}
+    from talkface_core.data.clipio import write_npz
+    for p in npzs:   # labels from some older teacher
+        write_npz(p, dict(before[p.name], weights=np.zeros_like(before[p.name]["weights"])))
+    wavs = {p.name: p.read_bytes() for p in copy.glob("clips/*.wav")}
+    assert main(["data", "relabel", "--data", str(copy), "--seed", "5", "--workers", "2", "--quiet"]) == 0
+    for p in npzs:
+        with np.load(p, allow_pickle=False) as z:
+            assert set(z.files) == set(before[p.name])
+            for name in z.files:
+                if name != "weights":
+                    assert np.array_equal(z[name], before[p.name][name]), (p.name, name)
+            # The build's teacher read the voice before it was saved as 16-bit PCM; relabelling
+            # reads the saved file: the same curves up to that rounding.
+            assert np.abs(z["weights"] - before[p.name]["weights"]).mean() < 2e-3, p.name
+            assert z["weights"].max() > 0.5
+    assert wavs == {p.name: p.read_bytes() for p in copy.glob("clips/*.wav")}
+
+
+def test_relabel_refuses_degraded_copies_and_a_folder_without_a_corpus(tmp_path: Path) -> None:
+    from talkface_core.data.relabel import relabel_clip
+    with pytest.raises(ValueError, match="degraded copy"):
+        relabel_clip(tmp_path, {"id": "x_aug1", "augment": {"speed": 1.0}, "npz": "clips/x_aug1.npz"}, 0)
+    with pytest.raises(SystemExit, match="manifest.jsonl not found"):
+        main(["data", "relabel", "--data", str(tmp_path), "--seed", "0", "--quiet"])

@@ -109,3 +109,64 @@ def test_same_seed_same_teacher_different_clip_different_blinks(clips) -> None:
     blink = ARKIT_INDEX["eyeBlinkLeft"]
     assert not np.array_equal(a[:, blink], c[:, blink])
     assert a[:, blink].max() > 0.8  # blinks happen in a few seconds of speech
+
+
+def test_both_sides_of_the_face_move_alike(clips) -> None:
+    """The network learnt a lopsided smile from a teacher with sided resting faces; now every
+    mirror pair is equal in every emotion and style."""
+    pairs = [(i, ARKIT_INDEX[n.replace("Left", "Right")]) for n, i in ARKIT_INDEX.items()
+             if n.endswith("Left") and not n.startswith(("eyeLook", "jaw", "mouthLeft"))]
+    r, _ = clips[0]
+    for style in range(0, 64, 9):
+        for emotion in EMOTIONS:
+            w = teach(r.audio, r.phones, r.phone_set, emotion=emotion, intensity=1.0, style=style,
+                      seed=4, clip_id="sides")
+            for left, right in pairs:
+                np.testing.assert_allclose(w[:, left], w[:, right], atol=1e-6)
+
+
+def test_lips_meet_at_rest_after_speech(clips) -> None:
+    for r, _ in clips[::4]:
+        audio = np.concatenate([r.audio, np.zeros(16000, np.float32)])   # a second of silence
+        w = teach(audio, r.phones, r.phone_set, emotion="neutral", intensity=0.5, style=3,
+                  seed=2, clip_id="rest")
+        last = max(end for _, end, phone in r.phones if segments([(0, 1, phone)], r.phone_set)[0][2] != "sil")
+        rest = w[int((last + 0.3) * FPS):]
+        assert len(rest) > 30
+        assert (rest[:, JAW] - rest[:, CLOSE]).max() <= 0.02
+
+
+def test_expression_holds_through_a_pause(clips) -> None:
+    """Two sentences with a second of silence between: the smile's cheeks stay up in the pause."""
+    (a, _), (b, _) = clips[3], clips[7]
+    gap = np.zeros(16000, np.float32)
+    shift = (len(a.audio) + len(gap)) / 16000
+    audio = np.concatenate([a.audio, gap, b.audio])
+    phones = list(a.phones) + [(s + shift, e + shift, p) for s, e, p in b.phones]
+    w = teach(audio, phones, a.phone_set, emotion="happy", intensity=1.0, style=5, seed=1, clip_id="hold")
+    cheek = w[:, ARKIT_INDEX["cheekSquintLeft"]]
+    t = (np.arange(len(w)) + 0.5) / FPS
+    pause = (t > len(a.audio) / 16000 + 0.3) & (t < shift - 0.3)
+    speaking = np.zeros(len(w), bool)
+    for s, e, cls in segments(phones, a.phone_set):
+        if cls != "sil":
+            speaking |= (t >= s) & (t < e)
+    ratio = cheek[pause].mean() / cheek[speaking].mean()
+    assert 0.8 <= ratio <= 1.25, ratio
+
+
+def test_emotion_shapes_articulation_and_lips_still_seal(clips) -> None:
+    """Angry speech opens wider and moves faster than neutral, sad smaller and slower; /p b m/
+    close whatever the emotion."""
+    for r, _ in clips[::4]:
+        jaw = {}
+        for emotion in ("angry", "neutral", "sad"):
+            w = teach(r.audio, r.phones, r.phone_set, emotion=emotion, intensity=1.0, style=8,
+                      seed=3, clip_id="art")
+            jaw[emotion] = (w[:, JAW].max(), np.abs(np.diff(w[:, JAW])).mean())
+            for start, end, cls in segments(r.phones, r.phone_set):
+                if cls == "PBM":
+                    window = w[max(int(start * FPS) - 1, 0):int(np.ceil(end * FPS)) + 1]
+                    assert ((window[:, CLOSE] > 0.6) & (window[:, JAW] < 0.15)).any(), emotion
+        for i in range(2):   # 0: how wide, 1: how fast
+            assert jaw["angry"][i] > 1.05 * jaw["neutral"][i] > 1.1 * jaw["sad"][i], jaw

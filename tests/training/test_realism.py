@@ -46,6 +46,10 @@ def test_realism_command_on_real_faces(shared_data, tmp_path, capsys):
     for key in ("eye_look", "brow"):
         assert 0.5 * real[key] <= ours[key] <= 2 * real[key], (key, ours[key], real[key])
     assert 17 <= ours["blinks_per_min"] <= 40
+    # The teacher's row, on the clips whose words pocketsphinx hears and the aligner places.
+    teacher = rows["teacher"]
+    assert "teacher" in table and 10 <= teacher["clips"] <= real["clips"]
+    assert teacher["blinks_per_min"] > 5 and teacher["moving"] > 5
 
 
 def test_realism_command_refuses_a_missing_folder(tmp_path):
