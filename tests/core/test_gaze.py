@@ -20,6 +20,7 @@ from talkface_core.postprocess.gaze import (
     fixations,
     saccade_durations,
 )
+from talkface_core.postprocess.eye_look import LID_PER_LOOK_DOWN, LID_PER_LOOK_UP
 from talkface_core.postprocess.rotation_channels import rotation, with_rotations
 from talkface_core.postprocess.voice import ANALYSIS_FPS, Voice
 
@@ -119,6 +120,25 @@ def test_eye_looks_follow_the_eye_rotations():
     assert np.allclose(looks.channel("eyeLookOutLeft")[~right], yaw[~right] / EYE_RANGE_DEG, atol=1e-6)
     assert (looks.channel("eyeLookOutLeft")[right] == 0).all()
     assert (looks.channel("eyeLookUpLeft") == 0).all()
+
+
+def test_the_lids_follow_the_eyes_up_and_down():
+    anim = still(1.0)
+    pitch = np.linspace(-15, 15, anim.num_frames)      # + = down
+    looks = add_eye_looks(with_rotations(anim, {n: pitch if n.endswith("Pitch") else 0 * pitch
+                                                for n in EYE_NAMES}))
+    down, up = pitch > 0, pitch < 0
+    for side in ("Left", "Right"):
+        lid, wide = looks.channel(f"eyeBlink{side}"), looks.channel(f"eyeWide{side}")
+        assert np.allclose(lid[down], LID_PER_LOOK_DOWN * pitch[down] / EYE_RANGE_DEG, atol=1e-6)
+        assert np.allclose(wide[up], LID_PER_LOOK_UP * -pitch[up] / EYE_RANGE_DEG, atol=1e-6)
+        assert (lid[up] == 0).all() and (wide[down] == 0).all()
+    # A blink under a look down still shuts the lid, and only once.
+    blinking = anim.with_weights(np.where(np.isin(np.arange(52), [ARKIT_NAMES.index("eyeBlinkLeft")]),
+                                          1.0, 0.0)[None, :].repeat(anim.num_frames, 0))
+    shut = add_eye_looks(with_rotations(blinking, {n: pitch if n.endswith("Pitch") else 0 * pitch
+                                                   for n in EYE_NAMES}))
+    assert np.allclose(shut.channel("eyeBlinkLeft"), 1.0)
 
 
 @pytest.mark.parametrize("amount", [0.0, 0.5])
