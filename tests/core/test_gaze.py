@@ -58,15 +58,15 @@ def test_saccades_follow_the_literature_over_ten_minutes():
     assert abs(left - right) < 0.1 * (left + right)
 
 
-def test_left_and_right_looks_alternate_so_every_clip_is_symmetric():
-    for seed in range(5):
-        _, targets = fixations(Voice.silent(30.0, seed=seed))
-        for away in (True, False):
-            far = np.linalg.norm(targets, axis=1) > SCAN_MAX_DEG
-            sides = np.sign(targets[far == away, 0])
-            sides = sides[sides != 0]
-            assert (np.diff(sides) != 0).all()           # left, right, left ...
-            assert abs(sides.sum()) <= 1
+def test_left_and_right_looks_balance_within_a_clip():
+    """The eyes recentre: how far and how long they look left matches the right within a minute
+    (only the last look of a clip, whose length nobody knows when it is drawn, is left over)."""
+    ratios = []
+    for seed in range(20):
+        gazed = add_eye_looks(add_gaze(still(60.0), Voice.silent(60.0, seed=seed), 1.0))
+        left, right = gazed.channel("eyeLookOutLeft").mean(), gazed.channel("eyeLookOutRight").mean()
+        ratios.append(abs(np.log(left / right)))
+    assert np.median(ratios) <= 0.1 and max(ratios) <= 0.3, np.round(ratios, 3)
 
 
 def test_gaze_is_seeded_and_differs_per_clip(speech_wav, other_speech_wav):
