@@ -1,10 +1,10 @@
 """Both sides of the face move alike: each bilateral shape (a smile, a frown, a squint, a brow)
-takes the mean of its left and right weight. The network learnt a lopsided face from its teacher,
-whose speakers each have a sided resting face and asymmetry that its few training voices do not
-average out (the teacher's own training curves: browDown 0.125 left vs 0.111 right, eyeSquint
-0.075 vs 0.066, smile 0.076 vs 0.071), and it comes out stronger: smiles up to 1.4x stronger on
-the left on held-out voices. Retraining with mirrored faces evened it out but cost lip accuracy
-against that lopsided teacher, so the balance is restored here. Directional pairs are left alone:
+takes the mean of its left and right weight. The lopsided smiles came from the teacher: its
+speakers each had a sided resting face and a left/right gain that its few training voices did not
+average out (training curves browDown 0.125 left vs 0.111 right, smile 0.076 vs 0.071), and the
+network came out stronger on the left, up to 1.4x on held-out voices. The teacher is symmetric
+now and the shipped checkpoints were retrained on it; this layer keeps the guarantee for any
+checkpoint (an older one, one trained on lopsided data). Directional pairs are left alone:
 eyeLook* (the two eyes turn the same way, not mirror-wise), jawLeft/Right and mouthLeft/Right
 (sideways motion, balanced by the layers that make it)."""
 from __future__ import annotations

@@ -161,9 +161,12 @@ def test_layers_follow_the_keys_the_expression_held_in_pauses_and_the_sneer(audi
     t = np.arange(len(sad)) / FPS
     happy = _run(two, "happy", intensity=1.0).weights[:, smile].mean(1)
     pause = (t > end + 0.3) & (t < start - 0.2)
-    # Happy turns sad before the phrase ends: the pause holds sad, not the phrase's mix.
+    # Happy turns sad before the phrase ends: the pause holds sad, not the phrase's mix (which
+    # would sit half way). Not exactly sad's: the smile also spreads the lips on /i e/, so a level
+    # measured over the phrase's last words differs a little from one over the whole phrase.
     mid_phrase = _run(two, f"happy:1@0 sad:1@{end - 0.8:.2f}").weights[:, smile].mean(1)
-    assert np.abs(mid_phrase[pause] - sad[pause]).max() < 0.02 < (happy - sad)[pause].min()
+    contrast = (happy - sad)[pause].min()
+    assert contrast > 0.3 and np.abs(mid_phrase[pause] - sad[pause]).max() < 0.1 * contrast
     # A key in the pause: the held expression changes there, like the keys.
     key_s = round((end + start) / 2, 2)
     in_pause = _run(two, f"happy:1@0 sad:1@{key_s}").weights[:, smile].mean(1)
