@@ -158,6 +158,7 @@ def render_moments(scene: bpy.types.Scene, head: bpy.types.Object, args: argpars
     t = np.arange(anim.num_frames) / fps
     speaking = ((t > 0.2) & (t < pause_start)) | ((t > pause_start + PAUSE_S + 0.1) & (t < speech_end))
     brow = anim.weights[:, anim.names.index("browInnerUp")]
+    speaking &= anim.weights[:, anim.names.index("eyeBlinkLeft")] < 0.1   # lids open: see the brows
     yaw = anim.rotations[:, anim.rotation_names.index("LeftEyeYaw")]
     shift = int(np.argmax(np.abs(np.diff(yaw)) * (t[1:] > 0.3)))
     frames = {"rest_after_speech": round((speech_end + 0.8) * fps),
