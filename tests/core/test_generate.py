@@ -48,6 +48,31 @@ def test_emotions_give_different_faces_on_the_same_audio(speech_wav):
     assert happy > sad + 0.1
 
 
+def test_emotion_shapes_how_the_mouth_moves_and_lips_still_seal(tmp_path):
+    """Angry speech opens wider and faster than neutral, sad smaller and slower; /p b m/ still
+    close (espeak-ng reports when it says each phone)."""
+    from talkface_core.data.espeak import Espeak
+    from talkface_core.data.visemes import bilabial_mask
+    from talkface_core.training.lip_gap import CLOSED_GAP, lip_gap
+
+    import soundfile
+
+    audio, rate, phones = Espeak.get().synth("Bob bought a map, and Pam made a big maple pie.")
+    wav = tmp_path / "bilabials.wav"
+    soundfile.write(wav, audio, rate)
+    jaw = {}
+    for emotion in ("angry", "neutral", "sad"):
+        w = generate(wav, emotion=emotion, intensity=1.0, fps=60.0, blinks=False).weights
+        j = w[:, ARKIT_NAMES.index("jawOpen")]
+        jaw[emotion] = (np.percentile(j, 95), np.abs(np.diff(j)).mean())
+        bil = bilabial_mask(phones, len(w), 60.0, "espeak")
+        runs = np.split(np.flatnonzero(bil), np.flatnonzero(np.diff(np.flatnonzero(bil)) > 1) + 1)
+        closed = [lip_gap(w[max(r[0] - 2, 0):r[-1] + 3]).min() < CLOSED_GAP for r in runs if len(r)]
+        assert len(closed) >= 8 and np.mean(closed) >= 0.85, (emotion, closed)
+    for i in range(2):   # 0: how wide, 1: how fast
+        assert jaw["angry"][i] > 1.1 * jaw["neutral"][i] > 1.2 * jaw["sad"][i], jaw
+
+
 def test_intensity_grows_emotion_regions_monotonically(speech_wav):
     audio = load_audio(speech_wav)
     base = generate(audio, emotion="happy", intensity=0.0, blinks=False).weights[:, EMO]
