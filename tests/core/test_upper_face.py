@@ -14,6 +14,7 @@ from talkface_core.postprocess import (
     add_expression_links,
     add_jaw_sideways,
 )
+from talkface_core.postprocess.expression_links import CHEEK_PER_SMILE
 from talkface_core.postprocess.voice import Voice
 
 FPS = 30.0
@@ -69,6 +70,20 @@ def test_cheeks_follow_smiles_each_side():
     assert left.max() > 0.4 and right.max() == 0       # no smile on the right: no right cheek
     assert 0 < out.channel("eyeSquintLeft").max() < left.max()
     assert out.channel("noseSneerLeft").max() == 0       # happy is not disgust
+
+
+def test_cheeks_follow_a_held_smile_not_each_spread_vowel():
+    """/i e/ spread the lips (mouthSmile) for a tenth of a second at a time: the cheeks stay."""
+    anim = still(3.0)
+    t = np.arange(anim.num_frames) / anim.fps
+    w = anim.weights.copy()
+    spread = 0.3 * (((t + 0.2) % 0.4) < 0.12)      # a spread vowel every 0.4 s, from 0.2 s
+    held = np.where(t > 1.5, 0.5, 0.0)             # then a smile that stays
+    w[:, ARKIT_INDEX["mouthSmileLeft"]] = spread + held
+    cheek = add_expression_links(anim.with_weights(w), "neutral", 0.5, 1.0).channel("cheekSquintLeft")
+    assert cheek[t < 1.2].max() < 0.02                        # vowels alone: no cheeks
+    assert abs(cheek[(t > 2.2) & (t < 2.6)].mean() - CHEEK_PER_SMILE * 0.5) < 0.05
+    assert np.abs(np.diff(cheek)).max() < 0.05                # and it rises without a step
 
 
 @pytest.mark.parametrize("emotion", ["disgust", "neutral", "angry", "auto"])
