@@ -40,9 +40,9 @@ from tqdm import tqdm
 
 from talkface_core.training import evaluation as ev
 from talkface_core.training.batcher import Batcher, style_table
-from talkface_core.training.config import LOSS_WEIGHTS, TrainConfig
+from talkface_core.training.config import TrainConfig
 from talkface_core.training.examples import load_examples, select_training
-from talkface_core.training.loop import _lr, compute_losses
+from talkface_core.training.loop import _lr, compute_losses, optimiser_step
 from talkface_core.training.spec_augment import augment
 from talkface_core.emotions import EMOTIONS
 from talkface_core.data.augment import degrade
@@ -216,12 +216,7 @@ def train_front_end(examples: list[Example], cfg: TrainConfig) -> TalkNet:
         batch = batcher.sample(rng, cfg.batch)
         mel = batch["mel"]
         batch["mel"] = torch.cat([augment(mel[..., :N_MELS], gen), mel[..., N_MELS:]], -1)
-        parts = compute_losses(model, batch, None)
-        loss = sum(LOSS_WEIGHTS[k] * v for k, v in parts.items())
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        optimiser_step(model, opt, compute_losses(model, batch, None))
     return model.eval()
 
 

@@ -44,6 +44,15 @@ def compute_losses(model: TalkNet, batch: dict[str, torch.Tensor], gen: torch.Ge
             "closure": losses.closure(pred, batch["target"], batch["bilabial"] * mask)}
 
 
+def optimiser_step(model: TalkNet, opt: torch.optim.Optimizer, parts: dict[str, torch.Tensor]) -> None:
+    """One update on the weighted sum of the loss parts, gradients clipped to norm 1."""
+    loss = sum(LOSS_WEIGHTS[k] * v for k, v in parts.items())
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+
+
 def _lr(cfg: TrainConfig, step: int) -> float:
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
@@ -105,11 +114,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, show_progress: bool = True,
         batch = batcher.sample(rng, cfg.batch)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
             parts = compute_losses(model, batch, gen)
-        loss = sum(LOSS_WEIGHTS[k] * v for k, v in parts.items())
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        optimiser_step(model, opt, parts)
         step += 1
         bar.update(1)
         bar.set_postfix({k: f"{v.item():.3f}" for k, v in parts.items()})
