@@ -5,26 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from fixtures.tiny_wav2vec2 import save_tiny_wav2vec2
 from talkface_core.audio import load_audio
 from talkface_core.model.log_mel import num_frames
 from talkface_core.model.hf_encoder import HFSpeechEncoder
 from talkface_core.model.speech_encoders import local_spec, spec_for
 
-transformers = pytest.importorskip("transformers", reason="transformers runs local speech encoders")
-
-
-def save_tiny_wav2vec2(folder, hidden: int = 32, stride: tuple[int, ...] = (5, 2, 2, 2, 2, 2, 2)):
-    """A 2-layer wav2vec2 with random weights and its feature-extractor settings."""
-    import torch
-
-    torch.manual_seed(0)
-    config = transformers.Wav2Vec2Config(
-        hidden_size=hidden, num_hidden_layers=2, num_attention_heads=2, intermediate_size=2 * hidden,
-        conv_dim=(16,) * len(stride), conv_stride=stride, conv_kernel=(10, 3, 3, 3, 3, 2, 2)[:len(stride)],
-        num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2)
-    transformers.Wav2Vec2Model(config).save_pretrained(folder)
-    transformers.Wav2Vec2FeatureExtractor(do_normalize=True).save_pretrained(folder)
-    return folder
+pytest.importorskip("transformers", reason="transformers runs local speech encoders")
 
 
 @pytest.fixture(scope="module")

@@ -185,7 +185,7 @@ def test_a_local_speech_encoder_trains_and_generates_in_whispers_place(corpus, t
 
     from talkface_core import generate
     from talkface_core.model.checkpoint import read_state
-    from test_hf_encoder import save_tiny_wav2vec2
+    from fixtures.tiny_wav2vec2 import save_tiny_wav2vec2
 
     folder = save_tiny_wav2vec2(tmp_path / "wav2vec2")
     ckpt = train(replace(_cfg(corpus, tmp_path / "hf", 2), speech_encoder=str(folder)), show_progress=False)
