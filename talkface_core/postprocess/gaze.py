@@ -87,8 +87,7 @@ def fixations(voice: Voice) -> tuple[np.ndarray, np.ndarray]:
     """(start times s, (k, 2) gaze targets yaw/pitch in degrees relative to the listener)."""
     rng = voice.rng("gaze")
     onsets, ends = voice.phrases[:, 0], voice.phrases[:, 1]
-    times, targets = [0.0], [_offset(rng, False, 0.0)]
-    lean = 0.0
+    times, targets, lean = [0.0], [_offset(rng, False, 0.0)], 0.0
     t, away, mutual_left = 0.0, False, _dwell(rng, MUTUAL_HOLD_S)
     while t < voice.duration:
         if away:
@@ -96,8 +95,6 @@ def fixations(voice: Voice) -> tuple[np.ndarray, np.ndarray]:
             end = ends[(ends > t + MIN_FIXATION_S) & (ends < until)]
             t, away = (end[0] if len(end) else until), False
             mutual_left = _dwell(rng, MUTUAL_HOLD_S)
-            lean += targets[-1][0] * (t - times[-1])
-            targets.append(_offset(rng, False, lean))
         else:
             until = t + _dwell(rng, SCAN_FIXATION_S)
             onset = onsets[(onsets > t + MIN_FIXATION_S) & (onsets < until)]
@@ -106,8 +103,8 @@ def fixations(voice: Voice) -> tuple[np.ndarray, np.ndarray]:
             else:
                 mutual_left -= until - t
                 t, away = until, mutual_left <= 0
-            lean += targets[-1][0] * (t - times[-1])
-            targets.append(_offset(rng, away, lean))
+        lean += targets[-1][0] * (t - times[-1])   # the last target, held until now
+        targets.append(_offset(rng, away, lean))
         times.append(t)
     return np.array(times[:-1]), np.array(targets[:-1])
 
