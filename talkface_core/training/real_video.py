@@ -33,6 +33,15 @@ def recognise(audio: np.ndarray) -> str:
     return hyp.hypstr if hyp is not None else ""
 
 
+def heard_phones(audio: np.ndarray) -> tuple[str, list[tuple[float, float, str]]]:
+    """(the words pocketsphinx hears, their forced-aligned ARPAbet phones; [] when none align)."""
+    text = recognise(audio)
+    try:
+        return text, (align(audio, text) if text else [])
+    except AlignmentError:
+        return text, []
+
+
 def lagged_r(a: np.ndarray, b: np.ndarray, lag: int) -> float:
     """r between a[t] and b[t + lag]."""
     if lag >= 0:
@@ -51,12 +60,8 @@ def compare_clip(flac: Path) -> dict:
     video_fps = float(z["fps"])
     real = z["weights"][:, list(z["names"]).index("jawOpen")].astype(np.float64)
     audio = load_audio(flac)
-    text = recognise(audio)
+    text, phones = heard_phones(audio)
     row: dict = {"clip": flac.stem, "words": len(text.split())}
-    try:
-        phones = align(audio, text) if text else []
-    except AlignmentError:
-        phones = []
     row["aligned"] = bool(phones)
     t_video = np.arange(len(real)) / video_fps
     hop = 16000 / video_fps

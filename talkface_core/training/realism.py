@@ -141,16 +141,11 @@ def teacher_face() -> Face:
     pocketsphinx hears in the clip and their forced alignment; None where they do not align."""
     import hashlib
 
-    from ..data.align import AlignmentError, align
     from ..data.teacher import FPS, teach
-    from .real_video import recognise
+    from .real_video import heard_phones
 
     def face(samples: np.ndarray, fps: float) -> np.ndarray | None:
-        text = recognise(samples)
-        try:
-            phones = align(samples, text) if text else []
-        except AlignmentError:
-            phones = []
+        _, phones = heard_phones(samples)
         if not phones:
             return None
         clip_id = hashlib.sha1(samples.tobytes()).hexdigest()[:12]   # its own blinks per clip
