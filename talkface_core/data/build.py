@@ -95,7 +95,7 @@ def _worker(args: tuple[dict, int, str]) -> dict:
     return make_clip(job, seed, Path(clips_dir))
 
 
-def _single_threaded_worker() -> None:
+def single_threaded_worker() -> None:
     """Pool workers run one thread each (the pool is the parallelism). Set only in the workers:
     set in the caller it would leak into everything the caller later runs (it changes what the
     int8 Whisper encoder computes, for one)."""
@@ -117,7 +117,7 @@ def build(out: Path, sources: list[str], n_tts: int, seed: int, data_dir: Path, 
     bar = tqdm(total=len(jobs), initial=len(records), disable=not progress, unit="clip", desc="data build")
     args = [(j, seed, str(clips_dir)) for j in todo]
     if workers > 1 and len(todo) > 1:
-        with mp.get_context("fork").Pool(workers, initializer=_single_threaded_worker) as pool:
+        with mp.get_context("fork").Pool(workers, initializer=single_threaded_worker) as pool:
             results = pool.imap_unordered(_worker, args, chunksize=4)
             for rec in results:
                 _collect(rec, records, failures)

@@ -10,13 +10,13 @@ voice it read when the clip was built.
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
+from .build import single_threaded_worker
 from .clipio import write_npz
 from .teacher import teach
 
@@ -55,8 +55,7 @@ def relabel(corpus: Path, records: list[dict], seed: int, workers: int, progress
     args = [(str(corpus), r, seed) for r in records]
     with tqdm(total=len(args), disable=not progress, unit="clip", desc="data relabel") as bar:
         if workers > 1 and len(args) > 1:
-            with mp.get_context("fork").Pool(workers, initializer=os.environ.setdefault,
-                                             initargs=("OMP_NUM_THREADS", "1")) as pool:
+            with mp.get_context("fork").Pool(workers, initializer=single_threaded_worker) as pool:
                 for _ in pool.imap_unordered(_worker, args, chunksize=16):
                     bar.update()
         else:
