@@ -94,21 +94,30 @@ def main() -> None:
         print(render(scene, args.out / f"{args.engine}_{pose}.png"))
 
 
-def render_generated(scene: bpy.types.Scene, head: bpy.types.Object, args: argparse.Namespace) -> None:
-    import soundfile
-
+def _clip_on(scene: bpy.types.Scene, head: bpy.types.Object, wav: Path):
+    """The add-on registered, `head` its target with its rig detected, and `wav` its one clip at
+    frame 1; returns the clip."""
     import blender_addon
-    from talkface_core.data.espeak import Espeak
 
-    audio, rate, phones = Espeak.get().synth(args.speak)
-    wav = args.out / "speech.wav"
-    soundfile.write(wav, audio, rate)
     blender_addon.register()
     scene.talkface.target = head
     bpy.ops.talkface.detect_rig()
     bpy.ops.talkface.clip_add(filepath=str(wav))
     clip = scene.talkface.clips[0]
-    clip.frame_start, clip.emotion, clip.intensity = 1, args.emotion, 0.7
+    clip.frame_start = 1
+    return clip
+
+
+def render_generated(scene: bpy.types.Scene, head: bpy.types.Object, args: argparse.Namespace) -> None:
+    import soundfile
+
+    from talkface_core.data.espeak import Espeak
+
+    audio, rate, phones = Espeak.get().synth(args.speak)
+    wav = args.out / "speech.wav"
+    soundfile.write(wav, audio, rate)
+    clip = _clip_on(scene, head, wav)
+    clip.emotion, clip.intensity = args.emotion, 0.7
     bpy.ops.talkface.generate(scope="SELECTED")
     fps = scene.render.fps / scene.render.fps_base
     picks = {"vowel": next(p for p in phones if p[2].startswith(("a", "A", "O"))),
@@ -142,16 +151,10 @@ def _two_sentences(out: Path) -> tuple[Path, float, float]:
 def render_moments(scene: bpy.types.Scene, head: bpy.types.Object, args: argparse.Namespace) -> None:
     import numpy as np
 
-    import blender_addon
     from talkface_core import generate
 
     wav, pause_start, speech_end = _two_sentences(args.out)
-    blender_addon.register()
-    scene.talkface.target = head
-    bpy.ops.talkface.detect_rig()
-    bpy.ops.talkface.clip_add(filepath=str(wav))
-    clip = scene.talkface.clips[0]
-    clip.frame_start = 1
+    clip = _clip_on(scene, head, wav)
     fps = scene.render.fps / scene.render.fps_base
     # The frames are found on the same request the add-on runs (same seed, so the same animation).
     anim = generate(str(wav), emotion="neutral", intensity=0.7, fps=fps)
