@@ -1,7 +1,7 @@
 """The teacher: audio + timed phones + emotion -> ARKit-52 weights at 60 fps.
 
 Layers, each in its own module and table:
-  lips/jaw   visemes.py (Cohen–Massaro coarticulation) -> lips.py (ARKit + loudness)
+  lips/jaw   visemes.py (Cohen–Massaro coarticulation) -> lip_shapes.py (ARKit + loudness)
   emotion    emotion.py (FACS AUs, onset/apex/offset, emphasis from pitch and energy)
   person     style.py (articulation gain, symmetric resting face, blinks, brows)
 Emotion shapes articulation too (emotion.articulation: wider/crisper when aroused, smaller and

@@ -29,7 +29,7 @@ SIDES = ("Left", "Right")
 def held_smile(smile: np.ndarray, fps: float) -> np.ndarray:
     """The smile under the syllables: a running median (drops peaks shorter than half the window),
     then a moving average of the same length so the median's steps never reach the cheeks."""
-    width = max(int(round(SMILE_HOLD_S * fps)) | 1, 1)
+    width = int(round(SMILE_HOLD_S * fps)) | 1   # odd, at least 1
     if width < 3 or len(smile) < width:
         return smile
     return smooth_frames(median_filter(smile, size=width, mode="nearest"), width)
